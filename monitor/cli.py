@@ -1,0 +1,232 @@
+"""The `monitor` command line: run, check-config, sources, rules, alerts, export, db, healthcheck.
+
+Each command loads the configuration through the same loader the daemon uses. Commands that need
+the database or the network build the application lazily through `CliContext.app()`.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from monitor.app import App
+from monitor.config.loader import AppConfig, load_config
+from monitor.errors import ConfigError, MonitorError
+from monitor.logs import setup_logging
+from monitor.rules import Document, RuleSet
+
+HEARTBEAT_MAX_AGE = timedelta(minutes=3)
+
+
+class CliContext:
+    """Shared state of one command invocation; satisfies the rules and alerts CLI hosts."""
+
+    def __init__(self, feeds: Path, rules: Path | None) -> None:
+        self.feeds = feeds
+        self.rules_dir = rules
+        self._config: AppConfig | None = None
+        self._app: App | None = None
+
+    def config(self) -> AppConfig:
+        if self._config is None:
+            self._config = load_config(self.feeds, self.rules_dir)
+        return self._config
+
+    def app(self) -> App:
+        if self._app is None:
+            self._app = App(self.config())
+        return self._app
+
+    def close(self) -> None:
+        if self._app is not None:
+            self._app.close()
+
+    # RulesHost
+    def ruleset(self) -> RuleSet:
+        return self.config().ruleset
+
+    def document_from(self, file_or_url: str) -> Document:
+        return self.app().document_from(file_or_url)
+
+    def archive(self, since: datetime) -> Iterable[Document]:
+        return self.app().archive(since)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "feeds", type=click.Path(path_type=Path), envvar="MONITOR_CONFIG",
+              default="feeds.yaml", show_default=True, help="feeds.yaml to use")
+@click.option("--rules", "rules", type=click.Path(path_type=Path), envvar="MONITOR_RULES",
+              default=None, help="rules directory [default: rules/ beside feeds.yaml]")
+@click.option("--log-level", default="INFO", envvar="MONITOR_LOG_LEVEL", show_default=True)
+@click.pass_context
+def cli(ctx: click.Context, feeds: Path, rules: Path | None, log_level: str) -> None:
+    """news-monitor: watch news sources, collapse copies into stories, alert on rules.
+
+    Example: monitor --config feeds.yaml run --once
+    """
+    setup_logging(log_level)
+    state = CliContext(feeds, rules)
+    ctx.obj = state
+    ctx.call_on_close(state.close)
+
+
+@cli.command()
+@click.option("--once", is_flag=True, help="run one full cycle, then exit (non-zero if a stage failed)")
+@click.pass_obj
+def run(obj: CliContext, once: bool) -> None:
+    """Run the monitor: poll, extract, match and deliver until SIGTERM.
+
+    Example: monitor run          (daemon)   ·   monitor run --once   (one cycle, for cron or CI)
+    """
+    app = obj.app()
+    if once:
+        report = app.run_cycle()
+        for outcome in report.sources:
+            status = outcome.error or ("not modified" if outcome.not_modified else "ok")
+            click.echo(f"source {outcome.source}: {outcome.new_articles} new, "
+                       f"{outcome.alerts} alerts, {status}", err=True)
+        d = report.delivery
+        click.echo(f"delivery: {d.sent} sent, {d.retrying} retrying, {d.failed} failed", err=True)
+        sys.exit(1 if report.failed else 0)
+    from monitor.daemon import run_daemon
+
+    run_daemon(app)
+
+
+@cli.command("check-config")
+@click.pass_obj
+def check_config(obj: CliContext) -> None:
+    """Validate feeds.yaml and rules/ without starting anything; lists every problem.
+
+    Example: monitor --config feeds.yaml check-config
+    """
+    config = obj.config()
+    click.echo(f"{obj.feeds}: OK: {len(config.sources)} sources, {len(config.channels)} channels, "
+               f"{len(config.ruleset.rules)} rules")
+
+
+@cli.command()
+@click.pass_obj
+def sources(obj: CliContext) -> None:
+    """Show the health of each source: last success, errors, next poll.
+
+    Example: monitor sources
+    """
+    from monitor.storage import sources_repo
+
+    app = obj.app()
+    with app.engine.begin() as conn:
+        sources_repo.sync_sources(conn, app.config.sources)
+        states = sources_repo.get_states(conn)
+    table = Table("source", "last success", "errors", "last error", "next poll")
+    fmt = lambda d: d.strftime("%Y-%m-%d %H:%M:%S") if d else "never"  # noqa: E731
+    for s in states:
+        table.add_row(s.name, fmt(s.last_success_at), str(s.error_count),
+                      s.last_error or "", fmt(s.next_poll_at) if s.next_poll_at else "now")
+    Console().print(table)
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-")
+@click.option("--since", default=None, help="only articles fetched within this duration, e.g. 7d")
+@click.pass_obj
+def export(obj: CliContext, fmt: str, output: click.utils.LazyFile, since: str | None) -> None:
+    """Export stored articles with their story, copies and rule matches.
+
+    Example: monitor export --format csv -o articles.csv --since 30d
+    """
+    from monitor.config.models import parse_duration
+    from monitor.export import write_csv, write_jsonl
+    from monitor.storage.articles_repo import iter_articles
+
+    start = datetime.now(UTC) - parse_duration(since) if since else None
+    with obj.app().engine.connect() as conn:
+        rows = iter_articles(conn, start)
+        count = (write_csv if fmt == "csv" else write_jsonl)(rows, output)  # type: ignore[arg-type]
+    click.echo(f"exported {count} articles", err=True)
+
+
+@cli.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command("upgrade")
+@click.pass_obj
+def db_upgrade(obj: CliContext) -> None:
+    """Apply schema migrations (also done at every start).
+
+    Example: DATABASE_URL=postgresql://postgres@127.0.0.1/monitor monitor db upgrade
+    """
+    from monitor.storage.db import open_database
+
+    engine = open_database(obj.config().database_url)
+    engine.dispose()
+    click.echo("database schema is up to date")
+
+
+@cli.command()
+@click.pass_obj
+def healthcheck(obj: CliContext) -> None:
+    """Exit 0 if the daemon's heartbeat is fresh and the database answers (for HEALTHCHECK).
+
+    Example: monitor healthcheck
+    """
+    from sqlalchemy import text
+
+    from monitor.daemon import heartbeat_path
+    from monitor.storage.db import create_db_engine
+
+    config = obj.config()
+    engine = create_db_engine(config.database_url)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    finally:
+        engine.dispose()
+    beat = heartbeat_path(config)
+    try:
+        age = datetime.now(UTC) - datetime.fromisoformat(beat.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise click.ClickException(f"no heartbeat at {beat}: is the daemon running?") from None
+    if age > HEARTBEAT_MAX_AGE:
+        raise click.ClickException(f"heartbeat is {int(age.total_seconds())}s old")
+    click.echo(f"healthy (heartbeat {int(age.total_seconds())}s ago)")
+
+
+def _register_groups() -> None:
+    from monitor.rules.cli import rules as rules_group
+
+    cli.add_command(rules_group)
+    try:
+        from monitor.delivery.cli import alerts as alerts_group
+    except ImportError:
+        return
+    cli.add_command(alerts_group)
+
+
+def main() -> None:
+    """Console entry point: errors become one clear message and a non-zero exit."""
+    _register_groups()
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
+    except MonitorError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except SystemExit:
+        raise

@@ -1,0 +1,1 @@
+"""Article extraction: trafilatura on fetched HTML, in worker processes."""

@@ -1,0 +1,1 @@
+"""Fetching: the one audited HTTP path (limits, conditional GET, SSRF guard) and URL hygiene."""

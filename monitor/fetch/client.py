@@ -1,0 +1,158 @@
+"""The one HTTP path for fetching sources and pages.
+
+Every request goes through :class:`Fetcher`: connect/read timeouts plus a total deadline per
+fetch (a trickling server is cut off), a size cap counted after decompression, at most N
+redirects, conditional GET, global and per-host concurrency limits, and the connect-time
+address guard. Transport failures are mapped to the closed set of `FetchErrorKind` in one place.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import httpx
+
+from monitor.config.models import FetchSettings
+from monitor.errors import FetchError, FetchErrorKind
+from monitor.fetch.guard import BlockedAddressError, GuardedBackend
+from monitor.notify.http_status import retry_after_seconds
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """A completed fetch. `not_modified` means 304: `body` is empty and nothing changed."""
+
+    url: str
+    status: int
+    body: bytes
+    content_type: str
+    etag: str | None
+    last_modified: str | None
+    not_modified: bool = False
+
+
+def _guarded_transport(settings: FetchSettings) -> httpx.HTTPTransport:
+    transport = httpx.HTTPTransport(retries=0)
+    # httpx offers no public hook for the network backend; the pool's is replaced so every
+    # connection (redirects included) goes through the address check.
+    transport._pool._network_backend = GuardedBackend(settings.allow_networks)
+    return transport
+
+
+def build_client(settings: FetchSettings, transport: httpx.BaseTransport | None = None) -> httpx.Client:
+    """The shared client; tests pass `transport` (e.g. httpx.MockTransport)."""
+    timeout = httpx.Timeout(
+        connect=settings.connect_timeout.total_seconds(),
+        read=settings.read_timeout.total_seconds(),
+        write=settings.read_timeout.total_seconds(),
+        pool=settings.deadline.total_seconds(),
+    )
+    return httpx.Client(
+        transport=transport or _guarded_transport(settings),
+        timeout=timeout,
+        follow_redirects=True,
+        max_redirects=settings.max_redirects,
+        headers={"user-agent": settings.user_agent},
+        verify=True,
+    )
+
+
+def classify(exc: Exception, url: str) -> FetchError:
+    """Translate an httpx/httpcore failure into a FetchError of a known kind."""
+    if isinstance(exc, FetchError):
+        return exc
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, BlockedAddressError):
+            return FetchError(FetchErrorKind.BLOCKED_ADDRESS, url, str(cause))
+        cause = cause.__cause__ or cause.__context__
+    text = str(exc) or type(exc).__name__
+    kinds: list[tuple[type[Exception], FetchErrorKind]] = [
+        (httpx.TooManyRedirects, FetchErrorKind.TOO_MANY_REDIRECTS),
+        (httpx.TimeoutException, FetchErrorKind.TIMEOUT),
+        (httpx.ConnectError, FetchErrorKind.CONNECT),
+        (httpx.UnsupportedProtocol, FetchErrorKind.BAD_URL),
+        (httpx.InvalidURL, FetchErrorKind.BAD_URL),
+    ]
+    for kind_type, kind in kinds:
+        if isinstance(exc, kind_type):
+            if kind is FetchErrorKind.CONNECT and ("SSL" in text or "certificate" in text):
+                kind = FetchErrorKind.TLS
+            if kind is FetchErrorKind.CONNECT and "resolve" in text:
+                kind = FetchErrorKind.DNS
+            return FetchError(kind, url, text)
+    return FetchError(FetchErrorKind.PROTOCOL, url, text)
+
+
+class Fetcher:
+    """Fetches URLs within the configured limits; safe to use from several threads."""
+
+    def __init__(self, client: httpx.Client, settings: FetchSettings) -> None:
+        self._client = client
+        self._settings = settings
+        self._global = threading.BoundedSemaphore(settings.concurrency)
+        self._hosts: defaultdict[str, threading.BoundedSemaphore] = defaultdict(
+            lambda: threading.BoundedSemaphore(settings.per_host_concurrency)
+        )
+        self._lock = threading.Lock()
+
+    def _host_slot(self, url: str) -> threading.BoundedSemaphore:
+        with self._lock:
+            return self._hosts[(urlsplit(url).hostname or "").lower()]
+
+    def get(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> FetchResult:
+        """GET `url`; raise FetchError on any failure, including non-2xx answers."""
+        headers = {}
+        if etag:
+            headers["if-none-match"] = etag
+        if last_modified:
+            headers["if-modified-since"] = last_modified
+        with self._global, self._host_slot(url):
+            try:
+                return self._get(url, headers)
+            except FetchError:
+                raise
+            except (httpx.HTTPError, httpx.InvalidURL) as exc:
+                raise classify(exc, url) from None
+
+    def _get(self, url: str, headers: dict[str, str]) -> FetchResult:
+        deadline = time.monotonic() + self._settings.deadline.total_seconds()
+        cap = self._settings.max_bytes
+        with self._client.stream("GET", url, headers=headers) as response:
+            final = str(response.url)
+            if response.status_code == 304:
+                return FetchResult(final, 304, b"", "", headers.get("if-none-match"),
+                                   headers.get("if-modified-since"), not_modified=True)
+            if response.status_code in (429, 503):
+                raise FetchError(
+                    FetchErrorKind.RATE_LIMITED, url, f"HTTP {response.status_code}",
+                    status=response.status_code,
+                    retry_after=retry_after_seconds(response.headers.get("retry-after")),
+                )
+            if response.status_code >= 400:
+                raise FetchError(FetchErrorKind.HTTP_STATUS, url, f"HTTP {response.status_code}",
+                                 status=response.status_code)
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > cap:
+                raise FetchError(FetchErrorKind.TOO_LARGE, url, f"declared {declared} bytes > cap {cap}")
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > cap:
+                    raise FetchError(FetchErrorKind.TOO_LARGE, url, f"more than {cap} bytes")
+                if time.monotonic() > deadline:
+                    raise FetchError(FetchErrorKind.TIMEOUT, url, "total deadline exceeded")
+                chunks.append(chunk)
+            return FetchResult(
+                url=final,
+                status=response.status_code,
+                body=b"".join(chunks),
+                content_type=response.headers.get("content-type", ""),
+                etag=response.headers.get("etag"),
+                last_modified=response.headers.get("last-modified"),
+            )

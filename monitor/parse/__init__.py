@@ -1,0 +1,1 @@
+"""Parsing fetched bytes: feeds (RSS, Atom, JSON Feed) into entries."""

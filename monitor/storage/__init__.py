@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy tables, engine creation (SQLite or PostgreSQL) and migrations."""

@@ -1,0 +1,68 @@
+"""Database engines: SQLite (WAL, the embedded default) or PostgreSQL, plus schema upgrades.
+
+`open_database` creates the engine for a URL and applies the Alembic migrations, so the daemon
+always runs on the current schema; `monitor db upgrade` calls the same `upgrade` on its own.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+from monitor.errors import MonitorError
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class DatabaseError(MonitorError):
+    """The database cannot be opened or upgraded."""
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def create_db_engine(url: str) -> Engine:
+    """An engine for `url`; for SQLite, creates the directory and turns on WAL mode."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return create_engine(parsed, pool_pre_ping=True)
+
+
+def alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["engine"] = engine
+    return config
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Apply migrations up to `revision`."""
+    try:
+        command.upgrade(alembic_config(engine), revision)
+    except Exception as exc:  # noqa: BLE001 - translated at the boundary
+        raise DatabaseError(f"cannot upgrade the database schema: {exc}") from exc
+
+
+def open_database(url: str) -> Engine:
+    """Create the engine and bring the schema up to date."""
+    engine = create_db_engine(url)
+    upgrade(engine)
+    return engine

@@ -1,0 +1,104 @@
+"""Configuration loading: every problem reported at once, with file, key path and value."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from monitor.config import load_config
+from monitor.errors import ConfigError
+from tests.e2e.harness import ROOT, monitor
+
+BROKEN = """
+settings:
+  default_interval: often
+  fetch:
+    max_redirects: 12
+sources:
+  - name: good
+    url: https://example.org/feed.xml
+  - name: good
+    url: ftp://example.org/feed
+  - name: local
+    url: http://2130706433/feed
+  - url: https://example.org/other
+    intervall: 5m
+channels:
+  mail:
+    type: email
+    host: smtp.example.org
+    from: not-an-address
+    to: [a@example.org]
+    password: hunter2-literal
+  pager:
+    type: carrier-pigeon
+unknown_key: 1
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "feeds.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, BROKEN), ROOT / "rules", environ={})
+    problems = {(p.path, p.message.split(";")[0]) for p in caught.value.problems}
+    paths = {p.path for p in caught.value.problems}
+    assert {
+        "settings.default_interval",
+        "settings.fetch.max_redirects",
+        "sources[1].name",
+        "sources[1].url",
+        "sources[2].url",
+        "sources[3].name",
+        "sources[3].intervall",
+        "channels.mail.from",
+        "channels.mail.password",
+        "channels.pager.type",
+        "unknown_key",
+    } <= paths, problems
+    assert all(p.file.endswith("feeds.yaml") for p in caught.value.problems)
+    local = next(p for p in caught.value.problems if p.path == "sources[2].url")
+    assert "127.0.0.1" in local.message and "allow_networks" in local.message
+    assert "hunter2" not in str(caught.value)
+
+
+def test_secret_from_env_and_missing_env(tmp_path: Path) -> None:
+    text = """
+channels:
+  hook:
+    type: webhook
+    url: {env: HOOK_URL}
+"""
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, text), ROOT / "rules", environ={})
+    assert "HOOK_URL" in str(caught.value)
+    config = load_config(write(tmp_path, text), ROOT / "rules",
+                         environ={"HOOK_URL": "https://hooks.example.org/t/SECRET123"})
+    assert "SECRET123" not in repr(config.channels)
+
+
+def test_shipped_configuration_is_valid() -> None:
+    config = load_config(ROOT / "feeds.yaml", ROOT / "rules", environ={})
+    assert config.sources and config.ruleset.rules
+    assert "console" in config.channels
+
+
+def test_check_config_cli_lists_problems_and_fails(tmp_path: Path) -> None:
+    result = monitor(write(tmp_path, BROKEN), "check-config")
+    assert result.returncode == 2
+    assert "configuration problems" in result.stderr
+    assert "sources[2].url" in result.stderr and "channels.pager.type" in result.stderr
+    assert "hunter2" not in result.stderr + result.stdout
+
+
+def test_database_url_from_environment(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, "sources: []\n"), ROOT / "rules",
+                         environ={"DATABASE_URL": "postgresql://u@db/monitor"})
+    assert config.database_url == "postgresql://u@db/monitor"
+    default = load_config(write(tmp_path, "sources: []\n"), ROOT / "rules", environ={})
+    assert default.database_url == f"sqlite:///{tmp_path / 'storage' / 'monitor.db'}"

@@ -1,0 +1,159 @@
+"""The fetch path: limits, conditional GET, error kinds, and the connect-time address guard."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+import pytest
+
+from monitor.config.models import FetchSettings
+from monitor.errors import FetchError, FetchErrorKind
+from monitor.fetch.addresses import literal_address_problem
+from monitor.fetch.client import Fetcher, build_client
+from monitor.fetch.urls import canonical_url
+
+
+def fetcher(handler: object, **settings: object) -> Fetcher:
+    config = FetchSettings(**settings)  # type: ignore[arg-type]
+    return Fetcher(build_client(config, httpx.MockTransport(handler)), config)  # type: ignore[arg-type]
+
+
+def test_conditional_get_sends_validators_and_reports_304() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.headers.get("if-none-match") == '"v1"':
+            return httpx.Response(304)
+        return httpx.Response(200, content=b"<rss/>", headers={"etag": '"v1"', "last-modified": "Sun, 01 Mar 2026 00:00:00 GMT"})
+
+    f = fetcher(handler)
+    first = f.get("https://news.example.org/feed")
+    assert first.etag == '"v1"' and first.body == b"<rss/>"
+    second = f.get("https://news.example.org/feed", etag=first.etag, last_modified=first.last_modified)
+    assert second.not_modified and second.etag == '"v1"'
+    assert seen[1].headers["if-modified-since"] == "Sun, 01 Mar 2026 00:00:00 GMT"
+    assert "news-monitor" in seen[0].headers["user-agent"]
+
+
+def test_size_cap_counts_decompressed_bytes() -> None:
+    import gzip
+
+    body = gzip.compress(b"a" * 200_000)  # small on the wire, large once decompressed
+    f = fetcher(lambda r: httpx.Response(200, content=body, headers={"content-encoding": "gzip"}),
+                max_bytes=100_000)
+    with pytest.raises(FetchError) as caught:
+        f.get("https://news.example.org/bomb")
+    assert caught.value.kind is FetchErrorKind.TOO_LARGE
+
+
+def test_rate_limit_keeps_retry_after() -> None:
+    f = fetcher(lambda r: httpx.Response(429, headers={"retry-after": "120"}))
+    with pytest.raises(FetchError) as caught:
+        f.get("https://news.example.org/feed")
+    assert caught.value.kind is FetchErrorKind.RATE_LIMITED and caught.value.retry_after == 120
+
+
+def test_too_many_redirects() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        n = int(request.url.path.strip("/") or 0)
+        return httpx.Response(302, headers={"location": f"/{n + 1}"})
+
+    with pytest.raises(FetchError) as caught:
+        fetcher(handler, max_redirects=5).get("https://news.example.org/0")
+    assert caught.value.kind is FetchErrorKind.TOO_MANY_REDIRECTS
+
+
+def test_http_error_status_is_an_error_kind() -> None:
+    with pytest.raises(FetchError) as caught:
+        fetcher(lambda r: httpx.Response(404)).get("https://news.example.org/gone")
+    assert caught.value.kind is FetchErrorKind.HTTP_STATUS and caught.value.status == 404
+
+
+@pytest.mark.parametrize("url", [
+    "http://127.0.0.1/feed", "http://127.1/feed", "http://2130706433/feed",
+    "http://0x7f.0.0.1/feed", "http://[::ffff:127.0.0.1]/feed", "http://localhost:8080/x",
+    "http://10.0.0.5/feed", "http://169.254.169.254/latest/meta-data", "http://[::1]/feed",
+])
+def test_literal_private_addresses_are_refused_at_load(url: str) -> None:
+    assert literal_address_problem(url, ()) is not None
+    assert literal_address_problem("https://93.184.215.14/feed", ()) is None
+
+
+@pytest.fixture
+def loopback_server() -> Iterator[str]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("content-length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_guard_checks_resolved_address_at_connect_time(loopback_server: str) -> None:
+    port = loopback_server.split(":")[1]
+    blocked = Fetcher(build_client(FetchSettings()), FetchSettings())
+    # a name that resolves to loopback, and odd literal forms: all refused at connect time
+    for url in (f"http://localhost:{port}/", f"http://127.1:{port}/", f"http://2130706433:{port}/"):
+        with pytest.raises(FetchError) as caught:
+            blocked.get(url)
+        assert caught.value.kind is FetchErrorKind.BLOCKED_ADDRESS, url
+    allowed_settings = FetchSettings(allow_networks=("127.0.0.0/8",))
+    allowed = Fetcher(build_client(allowed_settings), allowed_settings)
+    assert allowed.get(f"http://localhost:{port}/").body == b"ok"
+
+
+def test_guard_applies_to_redirect_targets(loopback_server: str) -> None:
+    """An allowed host (127.0.0.2) redirects to a non-allowed one (127.0.0.1): refused."""
+    target = f"http://{loopback_server}/"
+
+    class Redirect(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(302)
+            self.send_header("location", target)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.2", 0), Redirect)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        settings = FetchSettings(allow_networks=("127.0.0.2/32",))
+        f = Fetcher(build_client(settings), settings)
+        with pytest.raises(FetchError) as caught:
+            f.get(f"http://127.0.0.2:{server.server_address[1]}/")
+        assert caught.value.kind is FetchErrorKind.BLOCKED_ADDRESS
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_deadline_cuts_off_a_trickling_server() -> None:
+    from tests.support.newsserver import NewsServer
+
+    settings = FetchSettings(allow_networks=("127.0.0.0/8",), deadline=1, read_timeout=5)
+    f = Fetcher(build_client(settings), settings)
+    with NewsServer() as news, pytest.raises(FetchError) as caught:
+        f.get(f"{news.base}/slow")
+    assert caught.value.kind is FetchErrorKind.TIMEOUT
+
+
+def test_canonical_url_strips_tracking_and_normalises() -> None:
+    assert canonical_url("HTTPS://WWW.Example.org:443/news/a/?utm_source=rss&b=2&a=1&fbclid=x#top") == \
+        "https://example.org/news/a?a=1&b=2"
+    assert canonical_url("http://example.org") == "http://example.org/"
