@@ -51,8 +51,10 @@ class CycleReport:
 
     @property
     def failed(self) -> bool:
-        return any(o.error for o in self.sources) or self.delivery.failed > 0 or bool(
-            self.delivery.retrying
+        return (
+            any(o.error for o in self.sources)
+            or self.delivery.failed > 0
+            or bool(self.delivery.retrying)
         )
 
     @property
@@ -95,7 +97,9 @@ class App:
         self.delivery = DeliveryWorker(
             self.engine, self.notifiers, clock=clock, owner=self.owner, carriers=self._carriers
         )
-        rule_channels = {rule.name: config.channels_for(rule.channels) for rule in config.ruleset.rules}
+        rule_channels = {
+            rule.name: config.channels_for(rule.channels) for rule in config.ruleset.rules
+        }
         self._channels_for = lambda rule: rule_channels.get(rule, config.channels_for(()))
 
     @property
@@ -113,8 +117,13 @@ class App:
 
     def pipeline_deps(self) -> PipelineDeps:
         return PipelineDeps(
-            engine=self.engine, fetcher=self.fetcher, extractor=self.extractor, rules=self.rules,
-            grouper=self.dedup, settings=self.config.settings, clock=self.clock,
+            engine=self.engine,
+            fetcher=self.fetcher,
+            extractor=self.extractor,
+            rules=self.rules,
+            grouper=self.dedup,
+            settings=self.config.settings,
+            clock=self.clock,
             channels_for=self._channels_for,
         )
 
@@ -138,10 +147,12 @@ class App:
             futures = [pool.submit(self._poll_one, deps, specs[n], states[n]) for n in claimed]
             return [f.result() for f in futures]
 
-    def _poll_one(self, deps: PipelineDeps, source: SourceSpec, state: sources_repo.SourceState) -> SourceOutcome:
+    def _poll_one(
+        self, deps: PipelineDeps, source: SourceSpec, state: sources_repo.SourceState
+    ) -> SourceOutcome:
         try:
             return poll_source(deps, source, state)
-        except Exception as exc:  # noqa: BLE001 - one broken source must not stop the others
+        except Exception as exc:
             log.exception("poll crashed source=%s", source.name)
             return SourceOutcome(source.name, error=f"internal: {type(exc).__name__}: {exc}")
 
@@ -173,16 +184,25 @@ class App:
         if file_or_url.startswith(("http://", "https://")):
             page = self.fetcher.get(file_or_url)
             ex = extract_html(page.body, page.url)
-            return Document(title=ex.title, body=ex.text, language=ex.language, url=page.url,
-                            published=ex.published)
+            return Document(
+                title=ex.title,
+                body=ex.text,
+                language=ex.language,
+                url=page.url,
+                published=ex.published,
+            )
         return document_from_file(Path(file_or_url))
 
     def archive(self, since: datetime) -> Iterable[Document]:
         with self.engine.connect() as conn:
             for row in articles_repo.iter_articles(conn, since):
                 yield Document(
-                    title=row["title"], body=row["text"], language=row["language"],
-                    source=row["source"], tags=frozenset(row["tags"] or ()), url=row["url"],
+                    title=row["title"],
+                    body=row["text"],
+                    language=row["language"],
+                    source=row["source"],
+                    tags=frozenset(row["tags"] or ()),
+                    url=row["url"],
                     published=row["published_at"] or row["fetched_at"],
                 )
 
@@ -196,7 +216,13 @@ def document_from_file(path: Path) -> Document:
     text = data.decode("utf-8", errors="replace")
     if text.startswith("---"):
         article = parse_article(text, path=path)
-        return Document(title=article.title, body=article.body, language=article.lang,
-                        source=article.source, url=article.url, published=article.published)
+        return Document(
+            title=article.title,
+            body=article.body,
+            language=article.lang,
+            source=article.source,
+            url=article.url,
+            published=article.published,
+        )
     title, _, body = text.strip().partition("\n")
     return Document(title=title.strip(), body=body.strip())

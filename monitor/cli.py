@@ -10,6 +10,7 @@ import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TextIO
 
 import click
 from rich.console import Console
@@ -59,10 +60,23 @@ class CliContext:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", "feeds", type=click.Path(path_type=Path), envvar="MONITOR_CONFIG",
-              default="feeds.yaml", show_default=True, help="feeds.yaml to use")
-@click.option("--rules", "rules", type=click.Path(path_type=Path), envvar="MONITOR_RULES",
-              default=None, help="rules directory [default: rules/ beside feeds.yaml]")
+@click.option(
+    "--config",
+    "feeds",
+    type=click.Path(path_type=Path),
+    envvar="MONITOR_CONFIG",
+    default="feeds.yaml",
+    show_default=True,
+    help="feeds.yaml to use",
+)
+@click.option(
+    "--rules",
+    "rules",
+    type=click.Path(path_type=Path),
+    envvar="MONITOR_RULES",
+    default=None,
+    help="rules directory [default: rules/ beside feeds.yaml]",
+)
 @click.option("--log-level", default="INFO", envvar="MONITOR_LOG_LEVEL", show_default=True)
 @click.pass_context
 def cli(ctx: click.Context, feeds: Path, rules: Path | None, log_level: str) -> None:
@@ -77,7 +91,9 @@ def cli(ctx: click.Context, feeds: Path, rules: Path | None, log_level: str) -> 
 
 
 @cli.command()
-@click.option("--once", is_flag=True, help="run one full cycle, then exit (non-zero if a stage failed)")
+@click.option(
+    "--once", is_flag=True, help="run one full cycle, then exit (non-zero if a stage failed)"
+)
 @click.pass_obj
 def run(obj: CliContext, once: bool) -> None:
     """Run the monitor: poll, extract, match and deliver until SIGTERM.
@@ -89,8 +105,11 @@ def run(obj: CliContext, once: bool) -> None:
         report = app.run_cycle()
         for outcome in report.sources:
             status = outcome.error or ("not modified" if outcome.not_modified else "ok")
-            click.echo(f"source {outcome.source}: {outcome.new_articles} new, "
-                       f"{outcome.alerts} alerts, {status}", err=True)
+            click.echo(
+                f"source {outcome.source}: {outcome.new_articles} new, "
+                f"{outcome.alerts} alerts, {status}",
+                err=True,
+            )
         d = report.delivery
         click.echo(f"delivery: {d.sent} sent, {d.retrying} retrying, {d.failed} failed", err=True)
         sys.exit(1 if report.failed else 0)
@@ -107,8 +126,10 @@ def check_config(obj: CliContext) -> None:
     Example: monitor --config feeds.yaml check-config
     """
     config = obj.config()
-    click.echo(f"{obj.feeds}: OK: {len(config.sources)} sources, {len(config.channels)} channels, "
-               f"{len(config.ruleset.rules)} rules")
+    click.echo(
+        f"{obj.feeds}: OK: {len(config.sources)} sources, {len(config.channels)} channels, "
+        f"{len(config.ruleset.rules)} rules"
+    )
 
 
 @cli.command()
@@ -125,19 +146,29 @@ def sources(obj: CliContext) -> None:
         sources_repo.sync_sources(conn, app.config.sources)
         states = sources_repo.get_states(conn)
     table = Table("source", "last success", "errors", "last error", "next poll")
-    fmt = lambda d: d.strftime("%Y-%m-%d %H:%M:%S") if d else "never"  # noqa: E731
+
+    def fmt(moment: datetime | None) -> str:
+        return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else "never"
+
     for s in states:
-        table.add_row(s.name, fmt(s.last_success_at), str(s.error_count),
-                      s.last_error or "", fmt(s.next_poll_at) if s.next_poll_at else "now")
+        table.add_row(
+            s.name,
+            fmt(s.last_success_at),
+            str(s.error_count),
+            s.last_error or "",
+            fmt(s.next_poll_at) if s.next_poll_at else "now",
+        )
     Console().print(table)
 
 
 @cli.command()
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True
+)
 @click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-")
 @click.option("--since", default=None, help="only articles fetched within this duration, e.g. 7d")
 @click.pass_obj
-def export(obj: CliContext, fmt: str, output: click.utils.LazyFile, since: str | None) -> None:
+def export(obj: CliContext, fmt: str, output: TextIO, since: str | None) -> None:
     """Export stored articles with their story, copies and rule matches.
 
     Example: monitor export --format csv -o articles.csv --since 30d
@@ -149,7 +180,7 @@ def export(obj: CliContext, fmt: str, output: click.utils.LazyFile, since: str |
     start = datetime.now(UTC) - parse_duration(since) if since else None
     with obj.app().engine.connect() as conn:
         rows = iter_articles(conn, start)
-        count = (write_csv if fmt == "csv" else write_jsonl)(rows, output)  # type: ignore[arg-type]
+        count = (write_csv if fmt == "csv" else write_jsonl)(rows, output)
     click.echo(f"exported {count} articles", err=True)
 
 
@@ -202,7 +233,7 @@ def healthcheck(obj: CliContext) -> None:
 
 
 def _register_groups() -> None:
-    from monitor.rules.cli import rules as rules_group
+    from monitor.rules.cli import rules_group
 
     cli.add_command(rules_group)
     try:

@@ -1,4 +1,4 @@
-"""Labelled article corpora: the file format shared by test fixtures, quality commands and benchmarks.
+"""Labelled article corpora: the file format of test fixtures, quality commands and benchmarks.
 
 A corpus is a directory of ``*.md`` files. Each file is one article: a YAML front matter block
 between ``---`` lines carrying the article's metadata and its labels, then the body, one paragraph

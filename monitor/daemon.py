@@ -46,8 +46,9 @@ def _guard(name: str, job: object) -> object:
     def run() -> None:
         try:
             job()  # type: ignore[operator]
-        except Exception:  # noqa: BLE001 - the daemon keeps running; the error is logged
+        except Exception:
             log.exception("job failed job=%s", name)
+
     return run
 
 
@@ -55,9 +56,11 @@ def run_daemon(app: App, stop: threading.Event | None = None) -> None:
     """Run until `stop` is set (by SIGTERM/SIGINT when called from the main thread)."""
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
+
         def _on_signal(signum: int, _frame: FrameType | None) -> None:
             log.info("signal received, draining signal=%s", signal.Signals(signum).name)
             stop.set()
+
         signal.signal(signal.SIGTERM, _on_signal)
         signal.signal(signal.SIGINT, _on_signal)
     beat = heartbeat_path(app.config)
@@ -70,15 +73,34 @@ def run_daemon(app: App, stop: threading.Event | None = None) -> None:
         timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60}
     )
     now = datetime.now(UTC)
-    scheduler.add_job(_guard("poll", app.poll_due), "interval", seconds=POLL_TICK_SECONDS,
-                      id="poll", next_run_time=now)
-    scheduler.add_job(_guard("deliver", app.deliver), "interval", seconds=DELIVER_TICK_SECONDS,
-                      id="deliver", next_run_time=now)
-    scheduler.add_job(_guard("maintain", maintain), "interval", seconds=MAINTAIN_SECONDS,
-                      id="maintain", next_run_time=now)
+    scheduler.add_job(
+        _guard("poll", app.poll_due),
+        "interval",
+        seconds=POLL_TICK_SECONDS,
+        id="poll",
+        next_run_time=now,
+    )
+    scheduler.add_job(
+        _guard("deliver", app.deliver),
+        "interval",
+        seconds=DELIVER_TICK_SECONDS,
+        id="deliver",
+        next_run_time=now,
+    )
+    scheduler.add_job(
+        _guard("maintain", maintain),
+        "interval",
+        seconds=MAINTAIN_SECONDS,
+        id="maintain",
+        next_run_time=now,
+    )
     write_heartbeat(beat)
-    log.info("daemon started sources=%d rules=%d channels=%d", len(app.config.sources),
-             len(app.config.ruleset.rules), len(app.notifiers))
+    log.info(
+        "daemon started sources=%d rules=%d channels=%d",
+        len(app.config.sources),
+        len(app.config.ruleset.rules),
+        len(app.notifiers),
+    )
     scheduler.start()
     try:
         stop.wait()

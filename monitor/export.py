@@ -1,4 +1,4 @@
-"""`monitor export`: stored articles with their story, copy and rule matches, as JSON lines or CSV."""
+"""`monitor export`: stored articles with story, copy and rule matches, as JSON lines or CSV."""
 
 from __future__ import annotations
 
@@ -8,8 +8,19 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, TextIO
 
-FIELDS = ("id", "url", "canonical_url", "source", "title", "language", "published", "fetched",
-          "story_id", "copy_of", "rules")
+FIELDS = (
+    "id",
+    "url",
+    "canonical_url",
+    "source",
+    "title",
+    "language",
+    "published",
+    "fetched",
+    "story_id",
+    "copy_of",
+    "rules",
+)
 
 
 def export_record(row: Mapping[str, Any]) -> dict[str, Any]:

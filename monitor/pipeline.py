@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from random import Random
@@ -77,6 +78,7 @@ class SourceOutcome:
 
 # --- stages --------------------------------------------------------------------------------
 
+
 def select_new(engine: Engine, source: SourceSpec, entries: Sequence[FeedEntry]) -> list[FeedEntry]:
     """Entries this source has not delivered before (first occurrence of each key)."""
     with engine.connect() as conn:
@@ -88,9 +90,11 @@ def select_new(engine: Engine, source: SourceSpec, entries: Sequence[FeedEntry])
     return list(chosen.values())
 
 
-def gather(deps: PipelineDeps, source: SourceSpec, entries: Sequence[FeedEntry], full: bool) -> list[Candidate]:
+def gather(
+    deps: PipelineDeps, source: SourceSpec, entries: Sequence[FeedEntry], full: bool
+) -> list[Candidate]:
     """Fetch each entry's page (when wanted) and extract it in the process pool."""
-    pending = []
+    pending: list[tuple[FeedEntry, Future[Extracted] | None, str]] = []
     for entry in entries:
         if not full:
             pending.append((entry, None, entry.link))
@@ -98,7 +102,9 @@ def gather(deps: PipelineDeps, source: SourceSpec, entries: Sequence[FeedEntry],
         try:
             page = deps.fetcher.get(entry.link)
         except FetchError as exc:
-            log.warning("article fetch failed source=%s url=%s error=%s", source.name, entry.link, exc)
+            log.warning(
+                "article fetch failed source=%s url=%s error=%s", source.name, entry.link, exc
+            )
             pending.append((entry, None, entry.link))
             continue
         pending.append((entry, deps.extractor.submit(page.body, page.url), page.url))
@@ -119,38 +125,68 @@ def to_document(candidate: Candidate) -> tuple[repo.NewArticle, Document]:
     language = ex.language or entry.language or source.language
     published = entry.published or ex.published
     article = repo.NewArticle(
-        source=source.name, guid=entry.guid, url=candidate.page_url,
+        source=source.name,
+        guid=entry.guid,
+        url=candidate.page_url,
         canonical_url=canonical_url(ex.canonical_url or candidate.page_url),
-        title=title, text=text, author=ex.author or entry.author, site_name=ex.site_name,
-        language=language, published_at=published, fetched_at=datetime.min,
-        extraction="trafilatura" if ex.text else "feed", tags=source.tags,
+        title=title,
+        text=text,
+        author=ex.author or entry.author,
+        site_name=ex.site_name,
+        language=language,
+        published_at=published,
+        fetched_at=datetime.min,
+        extraction="trafilatura" if ex.text else "feed",
+        tags=source.tags,
     )
     document = Document(
-        title=title, body=text, language=language, source=source.name,
-        tags=frozenset(source.tags), url=candidate.page_url, published=published,
+        title=title,
+        body=text,
+        language=language,
+        source=source.name,
+        tags=frozenset(source.tags),
+        url=candidate.page_url,
+        published=published,
     )
     return article, document
 
 
-def group(conn: Connection, grouper: Grouper, article_id: int, article: repo.NewArticle) -> DedupResult:
+def group(
+    conn: Connection, grouper: Grouper, article_id: int, article: repo.NewArticle
+) -> DedupResult:
     """Copy and story of a new article: same canonical URL first, then the dedup index."""
     same_url = repo.find_by_canonical_url(conn, article.canonical_url, article_id)
     if same_url is not None and same_url["story_id"] is not None:
         original = int(same_url["copy_of"] or same_url["id"])
         return DedupResult(copy_of=original, story_id=int(same_url["story_id"]), reason="same-url")
-    return grouper.classify(conn, DedupInput(
-        article_id=article_id, title=article.title, text=article.text, language=article.language,
-        published=article.published_at, fetched=article.fetched_at, source=article.source,
-    ))
+    return grouper.classify(
+        conn,
+        DedupInput(
+            article_id=article_id,
+            title=article.title,
+            text=article.text,
+            language=article.language,
+            published=article.published_at,
+            fetched=article.fetched_at,
+            source=article.source,
+        ),
+    )
 
 
 def alert_payload(article: repo.NewArticle, match: RuleMatch) -> dict[str, Any]:
     return build_payload(
-        headline=article.title, url=article.url, source=article.source,
-        published=article.published_at, language=article.language,
+        headline=article.title,
+        url=article.url,
+        source=article.source,
+        published=article.published_at,
+        language=article.language,
         passages=[
-            {"field": p.field, "text": p.text, "highlights": [list(h) for h in p.highlights],
-             "clause": p.clause}
+            {
+                "field": p.field,
+                "text": p.text,
+                "highlights": [list(h) for h in p.highlights],
+                "clause": p.clause,
+            }
             for p in match.passages
         ],
     )
@@ -173,18 +209,32 @@ def ingest(deps: PipelineDeps, candidate: Candidate, *, alerting: bool) -> int:
         for match in deps.rules.match(document):
             repo.record_match(conn, article_id, match.rule, match.to_json(), now)
             alert_id = enqueue(
-                conn, rule=match.rule, story_id=grouping.story_id, article_id=article_id,
+                conn,
+                rule=match.rule,
+                story_id=grouping.story_id,
+                article_id=article_id,
                 payload=alert_payload(article, match),
-                channels=deps.channels_for(match.rule), now=now,
+                channels=deps.channels_for(match.rule),
+                now=now,
             )
             if alert_id is not None:
                 created += 1
-                log.info("alert queued rule=%s story=%s url=%s", match.rule, grouping.story_id, article.url)
+                log.info(
+                    "alert queued rule=%s story=%s url=%s",
+                    match.rule,
+                    grouping.story_id,
+                    article.url,
+                )
     return created
 
 
-def next_poll(deps: PipelineDeps, source: SourceSpec, now: datetime, errors: int = 0,
-              retry_after: float | None = None) -> datetime:
+def next_poll(
+    deps: PipelineDeps,
+    source: SourceSpec,
+    now: datetime,
+    errors: int = 0,
+    retry_after: float | None = None,
+) -> datetime:
     """Interval with jitter; exponential backoff (capped at a day) while the source fails."""
     interval = source.interval or deps.settings.default_interval
     if errors:
@@ -197,6 +247,7 @@ def next_poll(deps: PipelineDeps, source: SourceSpec, now: datetime, errors: int
 
 
 # --- the chain -----------------------------------------------------------------------------
+
 
 def poll_source(deps: PipelineDeps, source: SourceSpec, state: SourceState) -> SourceOutcome:
     """Run every stage for one source and record the outcome in its state row."""
@@ -220,22 +271,38 @@ def poll_source(deps: PipelineDeps, source: SourceSpec, state: SourceState) -> S
             outcome.alerts += created
             outcome.new_articles += 1
     except MonitorError as exc:
-        kind = exc.kind.value if isinstance(exc, FetchError) else (
-            "parse" if isinstance(exc, ParseError) else "internal")
+        kind = (
+            exc.kind.value
+            if isinstance(exc, FetchError)
+            else ("parse" if isinstance(exc, ParseError) else "internal")
+        )
         retry_after = exc.retry_after if isinstance(exc, FetchError) else None
         outcome.error = f"{kind}: {exc}"
         log.warning("poll failed source=%s error=%s", source.name, exc)
         with deps.engine.begin() as conn:
             sources_repo.record_failure(
-                conn, source.name, now=now, kind=kind, error=str(exc),
+                conn,
+                source.name,
+                now=now,
+                kind=kind,
+                error=str(exc),
                 next_poll=next_poll(deps, source, now, state.error_count + 1, retry_after),
             )
         return outcome
     with deps.engine.begin() as conn:
         sources_repo.record_success(
-            conn, source.name, now=now, next_poll=next_poll(deps, source, now),
-            etag=result.etag, last_modified=result.last_modified,
+            conn,
+            source.name,
+            now=now,
+            next_poll=next_poll(deps, source, now),
+            etag=result.etag,
+            last_modified=result.last_modified,
         )
-    log.info("poll done source=%s new=%d alerts=%d not_modified=%s",
-             source.name, outcome.new_articles, outcome.alerts, outcome.not_modified)
+    log.info(
+        "poll done source=%s new=%d alerts=%d not_modified=%s",
+        source.name,
+        outcome.new_articles,
+        outcome.alerts,
+        outcome.not_modified,
+    )
     return outcome

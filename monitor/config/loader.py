@@ -41,6 +41,8 @@ class AppConfig:
     @property
     def database_url(self) -> str:
         url = self.environ.get("DATABASE_URL") or self.settings.database_url
+        if not url and self.environ.get("DATABASE_URL_FILE"):
+            url = Path(self.environ["DATABASE_URL_FILE"]).read_text(encoding="utf-8").strip()
         if url:
             return url
         storage = Path(self.settings.storage_dir)
@@ -82,8 +84,20 @@ def _validate(
         for err in exc.errors():
             loc = [p for p in err["loc"] if not str(p).startswith("function-")]
             value = _pick(raw, loc) if err["type"] != "missing" else None
-            problems.append(ConfigProblem(file, _path(loc, prefix), value, _message(err)))
+            message = _message(err)
+            if _secret_like(loc, message):
+                value = "<secret>" if value is not None else None
+            problems.append(ConfigProblem(file, _path(loc, prefix), value, message))
         return None
+
+
+SECRET_KEYS = frozenset({"password", "secret", "secrets", "token", "api_key", "url"})
+
+
+def _secret_like(loc: Sequence[int | str], message: str) -> bool:
+    """Whether a bad value may be a secret written in the clear: never echo it."""
+    names = [str(p) for p in loc if isinstance(p, str)]
+    return "never written literally" in message or bool(names and names[-1] in SECRET_KEYS)
 
 
 def _message(err: Any) -> str:
@@ -112,24 +126,33 @@ def _secret_problems(
 
 
 def _load_channels(
-    raw: Any, file: str, registry: ChannelRegistry, environ: Mapping[str, str],
+    raw: Any,
+    file: str,
+    registry: ChannelRegistry,
+    environ: Mapping[str, str],
     problems: list[ConfigProblem],
 ) -> dict[str, ChannelSpec]:
     channels: dict[str, ChannelSpec] = {}
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
-        problems.append(ConfigProblem(file, "channels", raw, "expected a mapping of name: {type: ...}"))
+        problems.append(
+            ConfigProblem(file, "channels", raw, "expected a mapping of name: {type: ...}")
+        )
         return channels
     for name, entry in raw.items():
         prefix = f"channels.{name}"
         kind = entry.get("type") if isinstance(entry, dict) else None
         channel_type = registry.get(str(kind)) if kind else None
         if channel_type is None:
-            problems.append(ConfigProblem(
-                file, f"{prefix}.type", kind,
-                f"unknown channel type; valid types: {', '.join(registry.names())}",
-            ))
+            problems.append(
+                ConfigProblem(
+                    file,
+                    f"{prefix}.type",
+                    kind,
+                    f"unknown channel type; valid types: {', '.join(registry.names())}",
+                )
+            )
             continue
         options = _validate(channel_type.options_model, entry, file, prefix, problems)
         if options is not None:
@@ -156,14 +179,17 @@ def _load_sources(
     seen: set[str] = set()
     allow = settings.fetch.allow_networks if settings else ()
     for i, entry in enumerate(raw):
+        name = entry.get("name") if isinstance(entry, dict) else None
+        if isinstance(name, str) and name in seen:
+            problems.append(
+                ConfigProblem(
+                    file, f"sources[{i}].name", name, "duplicate source name; names must be unique"
+                )
+            )
+        seen.add(str(name))
         source = _validate(SourceSpec, entry, file, f"sources[{i}]", problems)
         if source is None:
             continue
-        if source.name in seen:
-            problems.append(ConfigProblem(
-                file, f"sources[{i}].name", source.name, "duplicate source name; names must be unique"
-            ))
-        seen.add(source.name)
         blocked = literal_address_problem(source.url, allow)
         if blocked:
             problems.append(ConfigProblem(file, f"sources[{i}].url", source.url, blocked))
@@ -193,7 +219,11 @@ def load_config(
     if not isinstance(raw, dict):
         raise ConfigError([ConfigProblem(file, "", raw, "expected a mapping at the top level")])
     for key in sorted(set(raw) - {"settings", "sources", "channels"}):
-        problems.append(ConfigProblem(file, str(key), None, "unknown top-level key; valid: settings, sources, channels"))
+        problems.append(
+            ConfigProblem(
+                file, str(key), None, "unknown top-level key; valid: settings, sources, channels"
+            )
+        )
     settings = _validate(Settings, raw.get("settings") or {}, file, "settings", problems)
     sources = _load_sources(raw.get("sources"), file, settings, problems)
     channels = _load_channels(raw.get("channels"), file, registry, environ, problems)
@@ -205,16 +235,27 @@ def load_config(
     if settings is not None:
         for i, name in enumerate(settings.default_channels):
             if name not in channels:
-                problems.append(ConfigProblem(file, f"settings.default_channels[{i}]", name,
-                                              f"undefined channel; defined: {', '.join(sorted(channels))}"))
+                problems.append(
+                    ConfigProblem(
+                        file,
+                        f"settings.default_channels[{i}]",
+                        name,
+                        f"undefined channel; defined: {', '.join(sorted(channels))}",
+                    )
+                )
     if ruleset is not None:
         for rule in ruleset.rules:
             for name in rule.channels:
                 if name not in channels:
-                    problems.append(ConfigProblem(
-                        rule.file, f"rules.{rule.name}.channels", name,
-                        f"undefined channel used in rule; defined in {file}: {', '.join(sorted(channels))}",
-                    ))
+                    problems.append(
+                        ConfigProblem(
+                            rule.file,
+                            f"rules.{rule.name}.channels",
+                            name,
+                            f"undefined channel used in rule; defined in {file}: "
+                            + ", ".join(sorted(channels)),
+                        )
+                    )
     if problems or settings is None or ruleset is None:
         raise ConfigError(problems)
     return AppConfig(feeds_path, rules_dir, settings, tuple(sources), channels, ruleset, environ)

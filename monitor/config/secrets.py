@@ -7,7 +7,6 @@ string is refused at load. A resolved secret is a :class:`Secret`, whose `repr` 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any

@@ -54,6 +54,7 @@ def _config() -> Any:
 def extract_html(html: bytes, url: str) -> Extracted:
     """Run trafilatura on `html`; returns an empty Extracted when nothing usable was found."""
     import trafilatura  # imported here: it is heavy and only needed in worker processes
+    import trafilatura.settings
 
     lang = _LANG.search(html[:4096])
     document = trafilatura.bare_extraction(
@@ -64,7 +65,7 @@ def extract_html(html: bytes, url: str) -> Extracted:
         include_tables=False,
         config=_config(),
     )
-    if document is None or not getattr(document, "text", None):
+    if not isinstance(document, trafilatura.settings.Document) or not document.text:
         return Extracted(language=lang.group(1).decode().lower() if lang else None)
     text = "\n\n".join(line.strip() for line in str(document.text).splitlines() if line.strip())
     return Extracted(

@@ -16,7 +16,9 @@ from urllib.parse import urlsplit
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
-def parse_networks(cidrs: Iterable[str]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+def parse_networks(
+    cidrs: Iterable[str],
+) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
     return tuple(ipaddress.ip_network(c, strict=False) for c in cidrs)
 
 
@@ -46,7 +48,9 @@ def literal_address(host: str) -> IPAddress | None:
 def literal_address_problem(url: str, allow: Iterable[str]) -> str | None:
     """A message if `url` names a non-public address (or localhost) that is not allowed."""
     host = urlsplit(url).hostname or ""
-    if host.lower() in ("localhost", "localhost.localdomain") or host.lower().endswith(".localhost"):
+    if host.lower() in ("localhost", "localhost.localdomain") or host.lower().endswith(
+        ".localhost"
+    ):
         address: IPAddress | None = ipaddress.IPv4Address("127.0.0.1")
     else:
         address = literal_address(host)

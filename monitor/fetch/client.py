@@ -43,7 +43,9 @@ def _guarded_transport(settings: FetchSettings) -> httpx.HTTPTransport:
     return transport
 
 
-def build_client(settings: FetchSettings, transport: httpx.BaseTransport | None = None) -> httpx.Client:
+def build_client(
+    settings: FetchSettings, transport: httpx.BaseTransport | None = None
+) -> httpx.Client:
     """The shared client; tests pass `transport` (e.g. httpx.MockTransport)."""
     timeout = httpx.Timeout(
         connect=settings.connect_timeout.total_seconds(),
@@ -104,7 +106,9 @@ class Fetcher:
         with self._lock:
             return self._hosts[(urlsplit(url).hostname or "").lower()]
 
-    def get(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> FetchResult:
+    def get(
+        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+    ) -> FetchResult:
         """GET `url`; raise FetchError on any failure, including non-2xx answers."""
         headers = {}
         if etag:
@@ -125,20 +129,35 @@ class Fetcher:
         with self._client.stream("GET", url, headers=headers) as response:
             final = str(response.url)
             if response.status_code == 304:
-                return FetchResult(final, 304, b"", "", headers.get("if-none-match"),
-                                   headers.get("if-modified-since"), not_modified=True)
+                return FetchResult(
+                    final,
+                    304,
+                    b"",
+                    "",
+                    headers.get("if-none-match"),
+                    headers.get("if-modified-since"),
+                    not_modified=True,
+                )
             if response.status_code in (429, 503):
                 raise FetchError(
-                    FetchErrorKind.RATE_LIMITED, url, f"HTTP {response.status_code}",
+                    FetchErrorKind.RATE_LIMITED,
+                    url,
+                    f"HTTP {response.status_code}",
                     status=response.status_code,
                     retry_after=retry_after_seconds(response.headers.get("retry-after")),
                 )
             if response.status_code >= 400:
-                raise FetchError(FetchErrorKind.HTTP_STATUS, url, f"HTTP {response.status_code}",
-                                 status=response.status_code)
+                raise FetchError(
+                    FetchErrorKind.HTTP_STATUS,
+                    url,
+                    f"HTTP {response.status_code}",
+                    status=response.status_code,
+                )
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > cap:
-                raise FetchError(FetchErrorKind.TOO_LARGE, url, f"declared {declared} bytes > cap {cap}")
+                raise FetchError(
+                    FetchErrorKind.TOO_LARGE, url, f"declared {declared} bytes > cap {cap}"
+                )
             chunks: list[bytes] = []
             size = 0
             for chunk in response.iter_bytes():

@@ -39,7 +39,9 @@ class GuardedBackend(httpcore.SyncBackend):
             infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except socket.gaierror as exc:
             raise httpcore.ConnectError(f"cannot resolve host: {exc.strerror}") from None
-        allowed = [info for info in infos if is_allowed(ipaddress.ip_address(info[4][0]), self._allow)]
+        allowed = [
+            info for info in infos if is_allowed(ipaddress.ip_address(info[4][0]), self._allow)
+        ]
         if not allowed:
             raise BlockedAddressError(
                 f"{host} resolves only to non-public addresses; "

@@ -5,10 +5,29 @@ from __future__ import annotations
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 TRACKING_PREFIXES = ("utm_", "mc_", "pk_", "at_", "ga_")
-TRACKING_KEYS = frozenset({
-    "fbclid", "gclid", "dclid", "msclkid", "yclid", "igshid", "ocid", "cmpid", "mkt_tok",
-    "ref", "ref_src", "rss", "cid", "_hsenc", "_hsmi", "icid", "ito", "smid", "src",
-})
+TRACKING_KEYS = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "dclid",
+        "msclkid",
+        "yclid",
+        "igshid",
+        "ocid",
+        "cmpid",
+        "mkt_tok",
+        "ref",
+        "ref_src",
+        "rss",
+        "cid",
+        "_hsenc",
+        "_hsmi",
+        "icid",
+        "ito",
+        "smid",
+        "src",
+    }
+)
 
 
 def canonical_url(url: str) -> str:
@@ -23,7 +42,8 @@ def canonical_url(url: str) -> str:
     if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
         host = f"{host}:{port}"
     query = [
-        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
         if not k.lower().startswith(TRACKING_PREFIXES) and k.lower() not in TRACKING_KEYS
     ]
     path = parts.path or "/"

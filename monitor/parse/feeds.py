@@ -82,16 +82,18 @@ def parse_json_feed(body: bytes, base_url: str) -> list[FeedEntry]:
         authors = item.get("authors") or ([item["author"]] if item.get("author") else [])
         author = authors[0].get("name") if authors and isinstance(authors[0], dict) else None
         guid = item.get("id")
-        entries.append(FeedEntry(
-            guid=str(guid) if guid is not None else None,
-            link=urljoin(base_url, link),
-            title=str(item.get("title") or ""),
-            summary=str(item.get("summary") or ""),
-            content=str(item.get("content_html") or item.get("content_text") or ""),
-            published=_iso(item.get("date_published")) or _iso(item.get("date_modified")),
-            author=author,
-            language=item.get("language") or language,
-        ))
+        entries.append(
+            FeedEntry(
+                guid=str(guid) if guid is not None else None,
+                link=urljoin(base_url, link),
+                title=str(item.get("title") or ""),
+                summary=str(item.get("summary") or ""),
+                content=str(item.get("content_html") or item.get("content_text") or ""),
+                published=_iso(item.get("date_published")) or _iso(item.get("date_modified")),
+                author=author,
+                language=item.get("language") or language,
+            )
+        )
     return entries
 
 
@@ -102,7 +104,9 @@ def parse_feed(body: bytes, base_url: str) -> list[FeedEntry]:
     parsed = feedparser.parse(body, response_headers={"content-location": base_url})
     if not parsed.entries and (parsed.bozo or not parsed.get("version")):
         reason = parsed.get("bozo_exception")
-        detail = f"{type(reason).__name__}: {reason}" if reason else "no RSS, Atom or JSON Feed found"
+        detail = (
+            f"{type(reason).__name__}: {reason}" if reason else "no RSS, Atom or JSON Feed found"
+        )
         raise ParseError(f"not a feed: {detail}")
     language = parsed.feed.get("language")
     entries = []
@@ -113,14 +117,16 @@ def parse_feed(body: bytes, base_url: str) -> list[FeedEntry]:
         content = ""
         if item.get("content"):
             content = str(item.content[0].get("value", ""))
-        entries.append(FeedEntry(
-            guid=item.get("id") or None,
-            link=urljoin(base_url, link),
-            title=str(item.get("title", "")),
-            summary=str(item.get("summary", "")),
-            content=content,
-            published=_time(item.get("published_parsed") or item.get("updated_parsed")),
-            author=item.get("author"),
-            language=language,
-        ))
+        entries.append(
+            FeedEntry(
+                guid=item.get("id") or None,
+                link=urljoin(base_url, link),
+                title=str(item.get("title", "")),
+                summary=str(item.get("summary", "")),
+                content=content,
+                published=_time(item.get("published_parsed") or item.get("updated_parsed")),
+                author=item.get("author"),
+                language=language,
+            )
+        )
     return entries

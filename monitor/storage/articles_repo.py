@@ -35,11 +35,13 @@ def unseen_keys(conn: Connection, source: str, keys: Iterable[str]) -> set[str]:
     wanted = set(keys)
     if not wanted:
         return set()
-    seen = set(conn.execute(
-        select(seen_entries.c.entry_key).where(
-            seen_entries.c.source == source, seen_entries.c.entry_key.in_(list(wanted))
-        )
-    ).scalars())
+    seen = set(
+        conn.execute(
+            select(seen_entries.c.entry_key).where(
+                seen_entries.c.source == source, seen_entries.c.entry_key.in_(list(wanted))
+            )
+        ).scalars()
+    )
     return wanted - seen
 
 
@@ -47,7 +49,9 @@ def mark_seen(conn: Connection, source: str, key: str, now: datetime) -> bool:
     """Record the entry as seen; False if another worker recorded it first."""
     try:
         with conn.begin_nested():
-            conn.execute(seen_entries.insert().values(source=source, entry_key=key, first_seen_at=now))
+            conn.execute(
+                seen_entries.insert().values(source=source, entry_key=key, first_seen_at=now)
+            )
     except IntegrityError:
         return False
     return True
@@ -56,30 +60,41 @@ def mark_seen(conn: Connection, source: str, key: str, now: datetime) -> bool:
 def insert_article(conn: Connection, article: NewArticle) -> int:
     values = dict(article.__dict__)
     values["tags"] = list(article.tags)
-    return int(conn.execute(articles.insert().values(**values)).inserted_primary_key[0])
+    key = conn.execute(articles.insert().values(**values)).inserted_primary_key
+    assert key is not None
+    return int(key[0])
 
 
 def find_by_canonical_url(conn: Connection, url: str, exclude_id: int) -> Mapping[str, Any] | None:
-    row = conn.execute(
-        select(articles.c.id, articles.c.story_id, articles.c.copy_of)
-        .where(articles.c.canonical_url == url, articles.c.id != exclude_id)
-        .order_by(articles.c.id).limit(1)
-    ).mappings().first()
-    return row
+    row = (
+        conn.execute(
+            select(articles.c.id, articles.c.story_id, articles.c.copy_of)
+            .where(articles.c.canonical_url == url, articles.c.id != exclude_id)
+            .order_by(articles.c.id)
+            .limit(1)
+        )
+        .mappings()
+        .first()
+    )
+    return dict(row) if row is not None else None
 
 
 def set_grouping(conn: Connection, article_id: int, *, story_id: int, copy_of: int | None) -> None:
-    conn.execute(update(articles).where(articles.c.id == article_id).values(
-        story_id=story_id, copy_of=copy_of
-    ))
+    conn.execute(
+        update(articles)
+        .where(articles.c.id == article_id)
+        .values(story_id=story_id, copy_of=copy_of)
+    )
 
 
 def record_match(
     conn: Connection, article_id: int, rule: str, explanation: Mapping[str, Any], now: datetime
 ) -> None:
-    conn.execute(rule_matches.insert().values(
-        article_id=article_id, rule=rule, matched_at=now, explanation=dict(explanation)
-    ))
+    conn.execute(
+        rule_matches.insert().values(
+            article_id=article_id, rule=rule, matched_at=now, explanation=dict(explanation)
+        )
+    )
 
 
 def iter_articles(conn: Connection, since: datetime | None = None) -> Iterator[Mapping[str, Any]]:

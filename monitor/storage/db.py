@@ -57,7 +57,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     """Apply migrations up to `revision`."""
     try:
         command.upgrade(alembic_config(engine), revision)
-    except Exception as exc:  # noqa: BLE001 - translated at the boundary
+    except Exception as exc:
         raise DatabaseError(f"cannot upgrade the database schema: {exc}") from exc
 
 

@@ -37,13 +37,24 @@ def sync_sources(conn: Connection, specs: Iterable[SourceSpec]) -> None:
     existing = {row.name: row.url for row in conn.execute(select(sources.c.name, sources.c.url))}
     for spec in specs:
         if spec.name not in existing:
-            conn.execute(sources.insert().values(
-                name=spec.name, url=spec.url, error_count=0, backlog_seen=False,
-            ))
+            conn.execute(
+                sources.insert().values(
+                    name=spec.name,
+                    url=spec.url,
+                    error_count=0,
+                    backlog_seen=False,
+                )
+            )
         elif existing[spec.name] != spec.url:
-            conn.execute(update(sources).where(sources.c.name == spec.name).values(
-                url=spec.url, etag=None, last_modified=None,
-            ))
+            conn.execute(
+                update(sources)
+                .where(sources.c.name == spec.name)
+                .values(
+                    url=spec.url,
+                    etag=None,
+                    last_modified=None,
+                )
+            )
 
 
 def get_states(conn: Connection, names: Sequence[str] | None = None) -> list[SourceState]:
@@ -51,7 +62,9 @@ def get_states(conn: Connection, names: Sequence[str] | None = None) -> list[Sou
     if names is not None:
         query = query.where(sources.c.name.in_(list(names)))
     return [
-        SourceState(**{k: v for k, v in row._mapping.items() if k not in ("lease_owner", "lease_until")})
+        SourceState(
+            **{k: v for k, v in row._mapping.items() if k not in ("lease_owner", "lease_until")}
+        )
         for row in conn.execute(query)
     ]
 
@@ -78,20 +91,46 @@ def claim_due(
 
 
 def record_success(
-    conn: Connection, name: str, *, now: datetime, next_poll: datetime,
-    etag: str | None, last_modified: str | None,
+    conn: Connection,
+    name: str,
+    *,
+    now: datetime,
+    next_poll: datetime,
+    etag: str | None,
+    last_modified: str | None,
 ) -> None:
-    conn.execute(update(sources).where(sources.c.name == name).values(
-        etag=etag, last_modified=last_modified, last_polled_at=now, last_success_at=now,
-        next_poll_at=next_poll, error_count=0, last_error=None, last_error_kind=None,
-        backlog_seen=True, lease_owner=None, lease_until=None,
-    ))
+    conn.execute(
+        update(sources)
+        .where(sources.c.name == name)
+        .values(
+            etag=etag,
+            last_modified=last_modified,
+            last_polled_at=now,
+            last_success_at=now,
+            next_poll_at=next_poll,
+            error_count=0,
+            last_error=None,
+            last_error_kind=None,
+            backlog_seen=True,
+            lease_owner=None,
+            lease_until=None,
+        )
+    )
 
 
 def record_failure(
     conn: Connection, name: str, *, now: datetime, next_poll: datetime, kind: str, error: str
 ) -> None:
-    conn.execute(update(sources).where(sources.c.name == name).values(
-        last_polled_at=now, next_poll_at=next_poll, error_count=sources.c.error_count + 1,
-        last_error=error[:2000], last_error_kind=kind, lease_owner=None, lease_until=None,
-    ))
+    conn.execute(
+        update(sources)
+        .where(sources.c.name == name)
+        .values(
+            last_polled_at=now,
+            next_poll_at=next_poll,
+            error_count=sources.c.error_count + 1,
+            last_error=error[:2000],
+            last_error_kind=kind,
+            lease_owner=None,
+            lease_until=None,
+        )
+    )

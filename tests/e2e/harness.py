@@ -45,15 +45,28 @@ def write_config(
     return path
 
 
-def monitor(config: Path, *args: str, env: dict[str, str] | None = None,
-            timeout: float = 180) -> subprocess.CompletedProcess[str]:
+def monitor(
+    config: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 180
+) -> subprocess.CompletedProcess[str]:
     """Run `python -m monitor --config CONFIG --rules ROOT/rules ARGS...` in a subprocess."""
     full_env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     full_env.update(env or {})
     return subprocess.run(
-        [sys.executable, "-m", "monitor", "--config", str(config), "--rules", str(ROOT / "rules"),
-         *args],
-        capture_output=True, text=True, env=full_env, timeout=timeout, cwd=config.parent,
+        [
+            sys.executable,
+            "-m",
+            "monitor",
+            "--config",
+            str(config),
+            "--rules",
+            str(ROOT / "rules"),
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=timeout,
+        cwd=config.parent,
         check=False,
     )
 

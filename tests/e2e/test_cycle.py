@@ -35,14 +35,22 @@ def world() -> Iterator[tuple[NewsServer, SmtpServer, WebhookReceiver]]:
 def config_for(tmp_path: Path, news: NewsServer, smtp: SmtpServer, hook: WebhookReceiver) -> Path:
     sources = [{"name": name, "url": news.feed_url(name), "interval": "1s"} for name in news.sites]
     channels: dict[str, Any] = {
-        "desk-email": {"type": "email", "host": "127.0.0.1", "port": smtp.port, "security": "none",
-                       "from": "monitor@example.org", "to": ["analysts@example.org"]},
+        "desk-email": {
+            "type": "email",
+            "host": "127.0.0.1",
+            "port": smtp.port,
+            "security": "none",
+            "from": "monitor@example.org",
+            "to": ["analysts@example.org"],
+        },
         "desk-hook": {"type": "webhook", "url": hook.url, "secrets": [{"env": "E2E_HOOK_SECRET"}]},
     }
     return write_config(tmp_path, sources, channels, {"jitter": 0})
 
 
-def test_backlog_then_alerts_then_quiet(tmp_path: Path, world: tuple[NewsServer, SmtpServer, WebhookReceiver]) -> None:
+def test_backlog_then_alerts_then_quiet(
+    tmp_path: Path, world: tuple[NewsServer, SmtpServer, WebhookReceiver]
+) -> None:
     news, smtp, hook = world
     config = config_for(tmp_path, news, smtp, hook)
     news.publish("wire", fixture_article("neg-opera"))
@@ -62,7 +70,7 @@ def test_backlog_then_alerts_then_quiet(tmp_path: Path, world: tuple[NewsServer,
 
     second = monitor(config, "run", "--once", env=ENV)
     assert second.returncode == 0, second.stderr
-    assert len(smtp.messages) == 1, [m["Subject"] for m in smtp.messages]
+    assert len(smtp.messages) == 1, ([m["Subject"] for m in smtp.messages], second.stderr)
     assert len(hook.received) == 1
     assert all(r.verified for r in hook.received)
     assert hombori.title in hook.received[0].payload["article"]["headline"]
@@ -82,6 +90,16 @@ def test_backlog_then_alerts_then_quiet(tmp_path: Path, world: tuple[NewsServer,
     by_title = {r["title"]: r for r in records}
     assert by_title[hombori.title]["rules"], "the Hombori report matched a rule"
     assert not by_title[fixture_article("neg-actor").title]["rules"]
-    assert {"url", "canonical_url", "source", "title", "language", "published", "fetched",
-            "rules", "story_id", "copy_of"} <= set(records[0])
+    assert {
+        "url",
+        "canonical_url",
+        "source",
+        "title",
+        "language",
+        "published",
+        "fetched",
+        "rules",
+        "story_id",
+        "copy_of",
+    } <= set(records[0])
     assert all("utm_" not in r["canonical_url"] for r in records)

@@ -23,18 +23,24 @@ from typing import Any
 from monitor.corpus import CorpusArticle
 
 BOILERPLATE = {
-    "plain": ("<nav>Home | World | Africa | Business | Sport</nav>",
-              "<footer>© News Site. All rights reserved. Privacy | Terms</footer>"),
-    "share": ("<header><div class='cookie'>We use cookies to improve your experience. "
-              "<button>Accept</button></div><ul class='menu'><li>Politics</li><li>Africa</li>"
-              "<li>Opinion</li></ul></header><div class='share'>Share Tweet Email</div>",
-              "<aside><h3>READ ALSO</h3><ul><li><a href='/x'>Floods displace thousands in the "
-              "south</a></li><li><a href='/y'>Markets rally as oil prices ease</a></li></ul></aside>"
-              "<div class='newsletter'>Sign up for our daily newsletter</div><footer>Contact us "
-              "| Advertise | Jobs</footer>"),
-    "portal": ("<div id='top'><a href='/'>PORTAL NEWS</a> Latest Trending Video Podcasts</div>",
-               "<section class='comments'><h4>0 comments</h4><p>Be the first to comment.</p>"
-               "</section><footer>Portal News Network 2026</footer>"),
+    "plain": (
+        "<nav>Home | World | Africa | Business | Sport</nav>",
+        "<footer>© News Site. All rights reserved. Privacy | Terms</footer>",
+    ),
+    "share": (
+        "<header><div class='cookie'>We use cookies to improve your experience. "
+        "<button>Accept</button></div><ul class='menu'><li>Politics</li><li>Africa</li>"
+        "<li>Opinion</li></ul></header><div class='share'>Share Tweet Email</div>",
+        "<aside><h3>READ ALSO</h3><ul><li><a href='/x'>Floods displace thousands in the "
+        "south</a></li><li><a href='/y'>Markets rally as oil prices ease</a></li></ul></aside>"
+        "<div class='newsletter'>Sign up for our daily newsletter</div><footer>Contact us "
+        "| Advertise | Jobs</footer>",
+    ),
+    "portal": (
+        "<div id='top'><a href='/'>PORTAL NEWS</a> Latest Trending Video Podcasts</div>",
+        "<section class='comments'><h4>0 comments</h4><p>Be the first to comment.</p>"
+        "</section><footer>Portal News Network 2026</footer>",
+    ),
 }
 
 
@@ -101,7 +107,7 @@ class NewsServer:
         published = (article.published or site.updated).isoformat()
         canonical = f"{self.base}/{site.name}/a/{slug}"
         return f"""<!doctype html>
-<html lang="{article.lang or 'en'}"><head><meta charset="utf-8">
+<html lang="{article.lang or "en"}"><head><meta charset="utf-8">
 <title>{html.escape(article.title)} | {site.name}</title>
 <link rel="canonical" href="{canonical}">
 <meta property="og:site_name" content="{site.name}">
@@ -115,14 +121,24 @@ class NewsServer:
 
     def feed(self, site: Site) -> tuple[bytes, str]:
         items = [(slug, a, self.article_url(site.name, slug)) for slug, a in site.articles]
+
         def when(a: CorpusArticle) -> datetime:
             return a.published or site.updated
+
         if site.feed_format == "json":
             doc: dict[str, Any] = {
-                "version": "https://jsonfeed.org/version/1.1", "title": site.name,
-                "items": [{"id": f"{site.name}:{slug}", "url": url, "title": a.title,
-                           "summary": a.paragraphs[0] if a.paragraphs else "",
-                           "date_published": when(a).isoformat()} for slug, a, url in items],
+                "version": "https://jsonfeed.org/version/1.1",
+                "title": site.name,
+                "items": [
+                    {
+                        "id": f"{site.name}:{slug}",
+                        "url": url,
+                        "title": a.title,
+                        "summary": a.paragraphs[0] if a.paragraphs else "",
+                        "date_published": when(a).isoformat(),
+                    }
+                    for slug, a, url in items
+                ],
             }
             return json.dumps(doc).encode(), "application/feed+json"
         if site.feed_format == "atom":
@@ -130,20 +146,26 @@ class NewsServer:
                 f"<entry><id>tag:{site.name},2026:{slug}</id><title>{html.escape(a.title)}</title>"
                 f"<link rel='alternate' href='{html.escape(url)}'/><updated>{when(a).isoformat()}</updated>"
                 f"<summary>{html.escape(a.paragraphs[0] if a.paragraphs else '')}</summary></entry>"
-                for slug, a, url in items)
-            body = (f"<?xml version='1.0' encoding='utf-8'?><feed xmlns='http://www.w3.org/2005/Atom'>"
-                    f"<title>{site.name}</title><id>tag:{site.name},2026:feed</id>"
-                    f"<updated>{site.updated.isoformat()}</updated>{entries}</feed>")
+                for slug, a, url in items
+            )
+            body = (
+                f"<?xml version='1.0' encoding='utf-8'?><feed xmlns='http://www.w3.org/2005/Atom'>"
+                f"<title>{site.name}</title><id>tag:{site.name},2026:feed</id>"
+                f"<updated>{site.updated.isoformat()}</updated>{entries}</feed>"
+            )
             return body.encode(), "application/atom+xml"
         entries = "".join(
             f"<item><title>{html.escape(a.title)}</title><link>{html.escape(url)}</link>"
             f"<guid isPermaLink='false'>{site.name}-{slug}</guid>"
             f"<pubDate>{format_datetime(when(a))}</pubDate>"
             f"<description>{html.escape(a.paragraphs[0] if a.paragraphs else '')}</description></item>"
-            for slug, a, url in items)
-        body = (f"<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel>"
-                f"<title>{site.name}</title><link>{self.base}/{site.name}/</link>"
-                f"<description>news</description>{entries}</channel></rss>")
+            for slug, a, url in items
+        )
+        body = (
+            f"<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel>"
+            f"<title>{site.name}</title><link>{self.base}/{site.name}/</link>"
+            f"<description>news</description>{entries}</channel></rss>"
+        )
         return body.encode(), "application/rss+xml"
 
     # --- HTTP --------------------------------------------------------------------------
@@ -157,8 +179,13 @@ class NewsServer:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-            def _send(self, status: int, body: bytes = b"", ctype: str = "text/html",
-                      headers: dict[str, str] | None = None) -> None:
+            def _send(
+                self,
+                status: int,
+                body: bytes = b"",
+                ctype: str = "text/html",
+                headers: dict[str, str] | None = None,
+            ) -> None:
                 self.send_response(status)
                 self.send_header("content-type", ctype)
                 self.send_header("content-length", str(len(body)))
@@ -178,7 +205,9 @@ class NewsServer:
                 if path == "/error/429":
                     return self._send(429, b"slow down", headers={"retry-after": "120"})
                 if path == "/huge":
-                    return self._send(200, b"<rss>" + b"x" * (3 * 2**20) + b"</rss>", "application/rss+xml")
+                    return self._send(
+                        200, b"<rss>" + b"x" * (3 * 2**20) + b"</rss>", "application/rss+xml"
+                    )
                 if path == "/slow":
                     self.send_response(200)
                     self.send_header("content-type", "application/rss+xml")

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import email
 import email.policy
+import socket
 from email.message import EmailMessage
 from typing import Any
 
 from aiosmtpd.controller import Controller
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 class _Handler:
@@ -26,7 +33,8 @@ class SmtpServer:
 
     def __init__(self) -> None:
         self.handler = _Handler()
-        self._controller = Controller(self.handler, hostname="127.0.0.1", port=0)
+        self._port = _free_port()
+        self._controller = Controller(self.handler, hostname="127.0.0.1", port=self._port)
 
     @property
     def messages(self) -> list[EmailMessage]:
@@ -34,7 +42,7 @@ class SmtpServer:
 
     @property
     def port(self) -> int:
-        return int(self._controller.server.sockets[0].getsockname()[1])
+        return self._port
 
     def __enter__(self) -> SmtpServer:
         self._controller.start()

@@ -77,8 +77,11 @@ channels:
     with pytest.raises(ConfigError) as caught:
         load_config(write(tmp_path, text), ROOT / "rules", environ={})
     assert "HOOK_URL" in str(caught.value)
-    config = load_config(write(tmp_path, text), ROOT / "rules",
-                         environ={"HOOK_URL": "https://hooks.example.org/t/SECRET123"})
+    config = load_config(
+        write(tmp_path, text),
+        ROOT / "rules",
+        environ={"HOOK_URL": "https://hooks.example.org/t/SECRET123"},
+    )
     assert "SECRET123" not in repr(config.channels)
 
 
@@ -97,8 +100,11 @@ def test_check_config_cli_lists_problems_and_fails(tmp_path: Path) -> None:
 
 
 def test_database_url_from_environment(tmp_path: Path) -> None:
-    config = load_config(write(tmp_path, "sources: []\n"), ROOT / "rules",
-                         environ={"DATABASE_URL": "postgresql://u@db/monitor"})
+    config = load_config(
+        write(tmp_path, "sources: []\n"),
+        ROOT / "rules",
+        environ={"DATABASE_URL": "postgresql://u@db/monitor"},
+    )
     assert config.database_url == "postgresql://u@db/monitor"
     default = load_config(write(tmp_path, "sources: []\n"), ROOT / "rules", environ={})
     assert default.database_url == f"sqlite:///{tmp_path / 'storage' / 'monitor.db'}"

@@ -28,12 +28,18 @@ def test_conditional_get_sends_validators_and_reports_304() -> None:
         seen.append(request)
         if request.headers.get("if-none-match") == '"v1"':
             return httpx.Response(304)
-        return httpx.Response(200, content=b"<rss/>", headers={"etag": '"v1"', "last-modified": "Sun, 01 Mar 2026 00:00:00 GMT"})
+        return httpx.Response(
+            200,
+            content=b"<rss/>",
+            headers={"etag": '"v1"', "last-modified": "Sun, 01 Mar 2026 00:00:00 GMT"},
+        )
 
     f = fetcher(handler)
     first = f.get("https://news.example.org/feed")
     assert first.etag == '"v1"' and first.body == b"<rss/>"
-    second = f.get("https://news.example.org/feed", etag=first.etag, last_modified=first.last_modified)
+    second = f.get(
+        "https://news.example.org/feed", etag=first.etag, last_modified=first.last_modified
+    )
     assert second.not_modified and second.etag == '"v1"'
     assert seen[1].headers["if-modified-since"] == "Sun, 01 Mar 2026 00:00:00 GMT"
     assert "news-monitor" in seen[0].headers["user-agent"]
@@ -43,8 +49,10 @@ def test_size_cap_counts_decompressed_bytes() -> None:
     import gzip
 
     body = gzip.compress(b"a" * 200_000)  # small on the wire, large once decompressed
-    f = fetcher(lambda r: httpx.Response(200, content=body, headers={"content-encoding": "gzip"}),
-                max_bytes=100_000)
+    f = fetcher(
+        lambda r: httpx.Response(200, content=body, headers={"content-encoding": "gzip"}),
+        max_bytes=100_000,
+    )
     with pytest.raises(FetchError) as caught:
         f.get("https://news.example.org/bomb")
     assert caught.value.kind is FetchErrorKind.TOO_LARGE
@@ -73,11 +81,20 @@ def test_http_error_status_is_an_error_kind() -> None:
     assert caught.value.kind is FetchErrorKind.HTTP_STATUS and caught.value.status == 404
 
 
-@pytest.mark.parametrize("url", [
-    "http://127.0.0.1/feed", "http://127.1/feed", "http://2130706433/feed",
-    "http://0x7f.0.0.1/feed", "http://[::ffff:127.0.0.1]/feed", "http://localhost:8080/x",
-    "http://10.0.0.5/feed", "http://169.254.169.254/latest/meta-data", "http://[::1]/feed",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1/feed",
+        "http://127.1/feed",
+        "http://2130706433/feed",
+        "http://0x7f.0.0.1/feed",
+        "http://[::ffff:127.0.0.1]/feed",
+        "http://localhost:8080/x",
+        "http://10.0.0.5/feed",
+        "http://169.254.169.254/latest/meta-data",
+        "http://[::1]/feed",
+    ],
+)
 def test_literal_private_addresses_are_refused_at_load(url: str) -> None:
     assert literal_address_problem(url, ()) is not None
     assert literal_address_problem("https://93.184.215.14/feed", ()) is None
@@ -154,6 +171,8 @@ def test_deadline_cuts_off_a_trickling_server() -> None:
 
 
 def test_canonical_url_strips_tracking_and_normalises() -> None:
-    assert canonical_url("HTTPS://WWW.Example.org:443/news/a/?utm_source=rss&b=2&a=1&fbclid=x#top") == \
-        "https://example.org/news/a?a=1&b=2"
+    assert (
+        canonical_url("HTTPS://WWW.Example.org:443/news/a/?utm_source=rss&b=2&a=1&fbclid=x#top")
+        == "https://example.org/news/a?a=1&b=2"
+    )
     assert canonical_url("http://example.org") == "http://example.org/"

@@ -59,7 +59,9 @@ def test_entry_without_guid_is_known_by_canonical_url() -> None:
     assert entry.key == "https://news.example.org/a/1"
 
 
-@pytest.mark.parametrize("body", [b"", b"<html><body>not a feed</body></html>", b"{not json", b"\x00\xff" * 10])
+@pytest.mark.parametrize(
+    "body", [b"", b"<html><body>not a feed</body></html>", b"{not json", b"\x00\xff" * 10]
+)
 def test_garbage_is_a_clear_parse_error(body: bytes) -> None:
     with pytest.raises(ParseError):
         parse_feed(body, "https://ex.org/feed")

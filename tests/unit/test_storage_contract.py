@@ -1,0 +1,127 @@
+"""Storage contract: the same tests on SQLite and PostgreSQL (migrations, state, outbox, leases)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+
+from monitor.config.models import SourceSpec
+from monitor.delivery.outbox import enqueue
+from monitor.storage import articles_repo, sources_repo
+from monitor.storage.db import open_database
+from monitor.storage.tables import alerts, deliveries
+
+NOW = datetime(2026, 3, 28, 12, 0, tzinfo=UTC)
+
+
+def article(url: str, source: str = "wire") -> articles_repo.NewArticle:
+    return articles_repo.NewArticle(
+        source=source,
+        guid=None,
+        url=url,
+        canonical_url=url,
+        title="t",
+        text="x",
+        author=None,
+        site_name=None,
+        language="en",
+        published_at=NOW,
+        fetched_at=NOW,
+        extraction="feed",
+        tags=("wire",),
+    )
+
+
+def test_migrations_create_every_table_and_are_idempotent(db_url: str) -> None:
+    engine = open_database(db_url)
+    open_database(db_url).dispose()  # a second upgrade is a no-op
+    names = set(sa.inspect(engine).get_table_names())
+    assert {"sources", "seen_entries", "articles", "rule_matches", "alerts", "deliveries"} <= names
+    engine.dispose()
+
+
+def test_source_state_survives_and_times_stay_utc(db_url: str) -> None:
+    engine = open_database(db_url)
+    spec = SourceSpec(name="wire", url="https://ex.org/feed")
+    with engine.begin() as conn:
+        sources_repo.sync_sources(conn, [spec])
+        sources_repo.record_success(
+            conn,
+            "wire",
+            now=NOW,
+            next_poll=NOW + timedelta(minutes=15),
+            etag='"abc"',
+            last_modified="Sat, 28 Mar 2026 12:00:00 GMT",
+        )
+    engine.dispose()
+    engine = open_database(db_url)  # as after a restart
+    with engine.begin() as conn:
+        sources_repo.sync_sources(conn, [spec])
+        (state,) = sources_repo.get_states(conn)
+    assert state.etag == '"abc"' and state.backlog_seen
+    assert state.next_poll_at == NOW + timedelta(minutes=15)
+    assert state.next_poll_at.tzinfo is not None
+    claimed = sources_repo.claim_due(
+        engine, ["wire"], now=NOW, owner="a", lease=timedelta(minutes=5)
+    )
+    assert claimed == []  # not due before its next poll time
+    later = NOW + timedelta(minutes=16)
+    assert sources_repo.claim_due(
+        engine, ["wire"], now=later, owner="a", lease=timedelta(minutes=5)
+    ) == ["wire"]
+    assert (
+        sources_repo.claim_due(engine, ["wire"], now=later, owner="b", lease=timedelta(minutes=5))
+        == []
+    )
+    engine.dispose()
+
+
+def test_failures_are_counted_and_kept(db_url: str) -> None:
+    engine = open_database(db_url)
+    with engine.begin() as conn:
+        sources_repo.sync_sources(conn, [SourceSpec(name="s", url="https://ex.org/f")])
+        for _ in range(3):
+            sources_repo.record_failure(
+                conn, "s", now=NOW, next_poll=NOW, kind="timeout", error="slow"
+            )
+        (state,) = sources_repo.get_states(conn)
+    assert state.error_count == 3 and state.last_error_kind == "timeout"
+    engine.dispose()
+
+
+def test_seen_entries_and_one_alert_per_rule_and_story(db_url: str) -> None:
+    engine = open_database(db_url)
+    with engine.begin() as conn:
+        assert articles_repo.mark_seen(conn, "wire", "guid-1", NOW)
+        assert not articles_repo.mark_seen(conn, "wire", "guid-1", NOW)
+        assert articles_repo.unseen_keys(conn, "wire", ["guid-1", "guid-2"]) == {"guid-2"}
+        first = articles_repo.insert_article(conn, article("https://ex.org/a"))
+        copy = articles_repo.insert_article(conn, article("https://ex.org/b", "portal"))
+        alert = enqueue(
+            conn,
+            rule="r",
+            story_id=first,
+            article_id=first,
+            payload={"headline": "h"},
+            channels=["mail", "hook"],
+            now=NOW,
+        )
+        again = enqueue(
+            conn,
+            rule="r",
+            story_id=first,
+            article_id=copy,
+            payload={"headline": "h"},
+            channels=["mail", "hook"],
+            now=NOW,
+        )
+        other_rule = enqueue(
+            conn, rule="r2", story_id=first, article_id=copy, payload={}, channels=["mail"], now=NOW
+        )
+    assert alert is not None and again is None and other_rule is not None
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(alerts)).scalar() == 2
+        keys = conn.execute(sa.select(deliveries.c.idempotency_key)).scalars().all()
+    assert len(keys) == 3 == len(set(keys))
+    engine.dispose()
