@@ -22,7 +22,6 @@ from sqlalchemy import Connection, Engine
 
 from monitor.config.loader import AppConfig
 from monitor.config.models import SourceSpec
-from monitor.corpus import parse_article
 from monitor.dedup import DedupIndex
 from monitor.delivery.worker import DeliveryReport, DeliveryWorker
 from monitor.extract.article import ExtractorPool, extract_html
@@ -31,6 +30,7 @@ from monitor.notify.base import Carrier, ChannelDeps, Notifier
 from monitor.notify.registry import builtin_registry
 from monitor.pipeline import PipelineDeps, SourceOutcome, poll_source
 from monitor.rules import Document, RuleEngine, RuleSet
+from monitor.rules.sources import document_from_file as rules_document_from_file
 from monitor.storage import articles_repo, sources_repo
 from monitor.storage.db import open_database
 
@@ -208,21 +208,8 @@ class App:
 
 
 def document_from_file(path: Path) -> Document:
-    """A Document from a corpus `.md` file, an HTML page, or plain text (first line = title)."""
-    data = path.read_bytes()
+    """A Document from an HTML page (extracted like a fetched page) or a corpus/text file."""
     if path.suffix.lower() in (".html", ".htm"):
-        ex = extract_html(data, path.as_uri())
+        ex = extract_html(path.read_bytes(), path.as_uri())
         return Document(title=ex.title, body=ex.text, language=ex.language, url=path.as_uri())
-    text = data.decode("utf-8", errors="replace")
-    if text.startswith("---"):
-        article = parse_article(text, path=path)
-        return Document(
-            title=article.title,
-            body=article.body,
-            language=article.lang,
-            source=article.source,
-            url=article.url,
-            published=article.published,
-        )
-    title, _, body = text.strip().partition("\n")
-    return Document(title=title.strip(), body=body.strip())
+    return rules_document_from_file(path)

@@ -61,6 +61,18 @@ class RuleSyntaxError(MonitorError):
         super().__init__(f"{message} at column {column}\n  {query}\n  {caret}")
 
 
+class UnknownRuleError(MonitorError, KeyError):
+    """A rule name that no loaded rule file defines."""
+
+    def __init__(self, name: str, known: list[str]) -> None:
+        self.name = name
+        shown = ", ".join(sorted(known)[:20]) or "no rules loaded"
+        super().__init__(f"unknown rule '{name}' (known: {shown})")
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
 class FetchErrorKind(enum.Enum):
     """The closed set of reasons a fetch can fail (shown in `monitor sources`)."""
 

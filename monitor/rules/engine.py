@@ -1,0 +1,167 @@
+"""The rule engine: compiles every rule once, then matches articles against all of them.
+
+Matching an article costs about the same with ten rules or ten thousand: the article is tokenised
+once, its words and the registered prefixes it contains become a key set, and the presearch index
+(:mod:`monitor.rules.presearch`) yields the few rules that share a selective key with it. Only
+those are evaluated on the whole article (NOT and proximity included). The engine is immutable
+after :meth:`RuleEngine.compile`; every call builds its own per-article state, so concurrent
+``match`` calls from several threads are safe.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from monitor.errors import ConfigError, ConfigProblem, UnknownRuleError
+from monitor.rules.analysis import AnalysedDocument
+from monitor.rules.concepts import QueryProblem, compile_queries
+from monitor.rules.document import Document, primary_language
+from monitor.rules.evaluate import Evaluator
+from monitor.rules.explain import Explanation, RuleMatch
+from monitor.rules.model import Rule, RuleSet
+from monitor.rules.normalize import fold
+from monitor.rules.passages import explanation
+from monitor.rules.presearch import Clause, best_clause, requirements
+from monitor.rules.syntax import Node
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    rule: Rule
+    tree: Node
+    requirements: tuple[Clause, ...]
+
+
+class RuleEngine:
+    """Matches documents against a compiled rule set; build it with :meth:`compile`."""
+
+    def __init__(self, rules: list[CompiledRule]) -> None:
+        self._rules = tuple(rules)
+        self._by_name = {c.rule.name: c for c in rules}
+        index: defaultdict[str, list[int]] = defaultdict(list)
+        self._always: list[int] = []
+        prefixes: set[str] = set()
+        for number, compiled in enumerate(rules):
+            for clause in compiled.requirements:
+                prefixes.update(key[1:] for key in clause if key[0] == "^")
+            chosen = best_clause(list(compiled.requirements))
+            if chosen is None:
+                self._always.append(number)
+            for key in chosen or ():
+                index[key].append(number)
+        self._word_index = {k[1:]: v for k, v in index.items() if k[0] == "="}
+        self._prefix_index = {k[1:]: v for k, v in index.items() if k[0] == "^"}
+        self._checks = tuple(tuple(_split(c) for c in r.requirements) for r in rules)
+        self._prefixes = frozenset(prefixes)
+        self._prefix_lengths = sorted({len(p) for p in prefixes})
+
+    @classmethod
+    def compile(cls, ruleset: RuleSet) -> RuleEngine:
+        """Parse and resolve every rule; raises ConfigError listing every problem."""
+        problems: list[ConfigProblem] = []
+        seen: set[str] = set()
+        for rule in ruleset.rules:
+            if rule.name in seen:
+                problems.append(
+                    ConfigProblem(rule.file, f"rules.{rule.name}", rule.name, "duplicate rule name")
+                )
+            seen.add(rule.name)
+        trees, query_problems = compile_queries(
+            {r.name: r.query for r in ruleset.rules}, ruleset.concepts
+        )
+        problems += [_config_problem(p, ruleset) for p in query_problems]
+        if problems:
+            raise ConfigError(problems)
+        compiled = [
+            CompiledRule(r, trees[r.name], tuple(requirements(trees[r.name])))
+            for r in ruleset.rules
+        ]
+        return cls(compiled)
+
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        return tuple(c.rule for c in self._rules)
+
+    def match(self, doc: Document) -> list[RuleMatch]:
+        """Every enabled rule that matches `doc`, with explanations and passages."""
+        adoc = AnalysedDocument(doc)
+        words, prefixes = adoc.words, self._present_prefixes(adoc)
+        numbers = set(self._always)
+        for word in words:
+            numbers.update(self._word_index.get(word, ()))
+        for prefix in prefixes:
+            numbers.update(self._prefix_index.get(prefix, ()))
+        candidates = [
+            self._rules[n]
+            for n in sorted(numbers)
+            if all(not (w.isdisjoint(words) and p.isdisjoint(prefixes)) for w, p in self._checks[n])
+        ]
+        return self._evaluate(adoc, candidates)
+
+    def match_without_presearch(self, doc: Document) -> list[RuleMatch]:
+        """Evaluate every rule on `doc`: the naive baseline for presearch tests and benchmarks."""
+        return self._evaluate(AnalysedDocument(doc), list(self._rules))
+
+    def explain(self, rule_name: str, doc: Document) -> Explanation:
+        """Evaluate one rule (enabled or not) on `doc` and explain the outcome, match or not."""
+        compiled = self._by_name.get(rule_name)
+        if compiled is None:
+            raise UnknownRuleError(rule_name, list(self._by_name))
+        adoc = AnalysedDocument(doc)
+        result = Evaluator(adoc, trace=True).evaluate(compiled.tree)
+        return explanation(rule_name, result, adoc, filtered_out(compiled.rule, doc))
+
+    def _evaluate(self, adoc: AnalysedDocument, candidates: list[CompiledRule]) -> list[RuleMatch]:
+        fast = Evaluator(adoc, trace=False)
+        traced: Evaluator | None = None
+        matches: list[RuleMatch] = []
+        for compiled in candidates:
+            rule = compiled.rule
+            if not rule.enabled or filtered_out(rule, adoc.doc):
+                continue
+            if fast.evaluate(compiled.tree).value:
+                traced = traced or Evaluator(adoc, trace=True)
+                result = traced.evaluate(compiled.tree)
+                why = explanation(rule.name, result, adoc)
+                matches.append(RuleMatch(rule.name, why, why.passages))
+        return matches
+
+    def _present_prefixes(self, adoc: AnalysedDocument) -> set[str]:
+        """The registered prefix wildcards that some word of the article starts with."""
+        found: set[str] = set()
+        prefixes, lengths = self._prefixes, self._prefix_lengths
+        for word in adoc.words:
+            for length in lengths:
+                if length > len(word):
+                    break
+                if word[:length] in prefixes:
+                    found.add(word[:length])
+        return found
+
+
+def _split(clause: Clause) -> tuple[frozenset[str], frozenset[str]]:
+    """A presearch clause as (words, prefixes)."""
+    words = frozenset(k[1:] for k in clause if k[0] == "=")
+    return words, frozenset(k[1:] for k in clause if k[0] == "^")
+
+
+def filtered_out(rule: Rule, doc: Document) -> str:
+    """Why the rule's language/tag filters exclude `doc`, or "" when they let it through."""
+    if rule.languages and primary_language(doc.language) not in rule.languages:
+        wanted = ", ".join(sorted(rule.languages))
+        return f"language {doc.language or 'unknown'!r} is not one of the rule's ({wanted})"
+    if rule.tags and not {fold(t) for t in doc.tags} & {fold(t) for t in rule.tags}:
+        wanted = ", ".join(sorted(rule.tags))
+        return f"source tags {sorted(doc.tags)} share none of the rule's ({wanted})"
+    return ""
+
+
+def _config_problem(problem: QueryProblem, ruleset: RuleSet) -> ConfigProblem:
+    if problem.kind == "rule":
+        file = next((r.file for r in ruleset.rules if r.name == problem.name), "")
+        path = f"rules.{problem.name}.query"
+    else:
+        file = ruleset.concept_files.get(problem.name, "")
+        path = f"concepts.{problem.name}"
+    return ConfigProblem(file or "<rules>", path, problem.query, problem.describe())

@@ -1,0 +1,171 @@
+"""Text normalisation shared by rule queries and articles, so both sides fold the same way.
+
+A text becomes a list of :class:`Token`: the folded word, its character offsets in the original
+text, and the indices of the paragraph and sentence it sits in. Folding applies NFKC, case
+folding, accent and diacritic removal (``Ségou`` = ``segou``, Arabic harakat and tatweel), a few
+letter equivalences (``œ`` = ``oe``; Arabic alef forms, ``ى`` = ``ي``, ``ة`` = ``ه``) and strips
+the Arabic definite article. Words are runs of Unicode letters, digits and combining marks, so
+hyphens and apostrophes separate words; French elided clitics (``l'``, ``d'``, ``qu'``...) and the
+English possessive ``'s`` are dropped. Paragraphs are separated by blank lines; sentences end at
+``. ! ? ؟ …`` unless the word before the full stop is a known abbreviation or an initial.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+_MARKS = (
+    "\u0300-\u036f\u0483-\u0489\u0591-\u05bd\u0610-\u061a\u064b-\u065f\u0670"
+    "\u06d6-\u06dc\u06df-\u06e4\u06e7\u06e8\u06ea-\u06ed\u1ab0-\u1aff\u1dc0-\u1dff"
+    "\u20d0-\u20ff\ufe20-\ufe2f"
+)
+WORD_RE = re.compile(rf"(?:[^\W_]|[{_MARKS}])+")
+APOSTROPHES = frozenset("'’ʼ‘`´")
+ELISIONS = frozenset({"l", "d", "j", "m", "n", "s", "t", "c", "qu", "jusqu", "lorsqu", "puisqu"})
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v]*\n\s*")
+_SENTENCE_END = frozenset(".!?؟…。")
+ABBREVIATIONS = frozenset(
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "col",
+        "maj",
+        "gen",
+        "lt",
+        "sgt",
+        "capt",
+        "cpt",
+        "st",
+        "jr",
+        "sr",
+        "prof",
+        "gov",
+        "sen",
+        "rep",
+        "no",
+        "vs",
+        "etc",
+        "inc",
+        "co",
+        "corp",
+        "m",
+        "mme",
+        "mlle",
+        "mgr",
+        "pr",
+        "dr",
+        "gén",
+        "lieut",
+        "cmdt",
+        "art",
+        "fig",
+        "p",
+        "pp",
+        "vol",
+        "ed",
+    ]
+)
+_LETTER_MAP = str.maketrans(
+    {"œ": "oe", "æ": "ae", "ø": "o", "ł": "l", "đ": "d", "ı": "i", "ى": "ي", "ة": "ه", "ـ": ""}
+)
+_ARABIC_ARTICLES = ("وال", "بال", "فال", "كال", "لل", "ال")
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One folded word with its place in the original text."""
+
+    norm: str
+    start: int
+    end: int
+    paragraph: int
+    sentence: int
+
+
+@lru_cache(maxsize=200_000)
+def fold(word: str) -> str:
+    """Fold one word: NFKC, casefold, strip accents/diacritics, unify letters, drop Arabic 'al-'."""
+    text = unicodedata.normalize("NFKC", word).casefold()
+    decomposed = unicodedata.normalize("NFD", text)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    folded = unicodedata.normalize("NFC", stripped.translate(_LETTER_MAP))
+    return _strip_arabic_article(folded)
+
+
+def _strip_arabic_article(word: str) -> str:
+    if not word or not "\u0600" <= word[0] <= "\u06ff":
+        return word
+    for article in _ARABIC_ARTICLES:
+        if word.startswith(article) and len(word) - len(article) >= 2:
+            return word[len(article) :]
+    return word
+
+
+def paragraph_spans(text: str) -> list[tuple[int, int]]:
+    """Character ranges of the paragraphs of `text` (blank-line separated, empty ones skipped)."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for brk in _PARAGRAPH_BREAK.finditer(text):
+        spans.append((start, brk.start()))
+        start = brk.end()
+    spans.append((start, len(text)))
+    return [(s, e) for s, e in spans if text[s:e].strip()]
+
+
+def tokenize(text: str) -> list[Token]:
+    """Split `text` into folded tokens carrying offsets, paragraph and sentence indices."""
+    tokens: list[Token] = []
+    sentence = 0
+    for paragraph, (p_start, p_end) in enumerate(paragraph_spans(text)):
+        if tokens:
+            sentence += 1
+        new_sentence = False
+        previous_raw = ""
+        previous_end = p_start
+        for match in WORD_RE.finditer(text, p_start, p_end):
+            start, end = match.span()
+            raw = match.group()
+            if tokens and tokens[-1].paragraph == paragraph:
+                new_sentence = new_sentence or _ends_sentence(
+                    text[previous_end:start], previous_raw
+                )
+            previous_raw, previous_end = raw, end
+            if _is_elided(text, raw, start, end):
+                continue
+            norm = fold(raw)
+            if not norm:
+                continue
+            if new_sentence:
+                sentence += 1
+                new_sentence = False
+            tokens.append(Token(norm, start, end, paragraph, sentence))
+    return tokens
+
+
+def query_words(text: str) -> list[str]:
+    """The folded words of a query term, elisions dropped, in order."""
+    return [token.norm for token in tokenize(text)]
+
+
+def _is_elided(text: str, raw: str, start: int, end: int) -> bool:
+    after = text[end : end + 2]
+    if len(after) == 2 and after[0] in APOSTROPHES and after[1].isalpha():
+        return raw.casefold() in ELISIONS
+    if raw.casefold() == "s" and start >= 2:
+        return text[start - 1] in APOSTROPHES and text[start - 2].isalnum()
+    return False
+
+
+def _ends_sentence(gap: str, previous_raw: str) -> bool:
+    if not any(ch in _SENTENCE_END for ch in gap):
+        return False
+    if gap.lstrip().startswith(".") and gap.count(".") == 1:
+        word = previous_raw.casefold()
+        if word in ABBREVIATIONS or (len(previous_raw) == 1 and previous_raw.isupper()):
+            return False
+    return True

@@ -1,0 +1,81 @@
+"""Normalisation: folding, elisions, hyphens, Arabic, sentence and paragraph indices."""
+
+from __future__ import annotations
+
+import pytest
+
+from monitor.rules.normalize import fold, query_words, tokenize
+
+
+@pytest.mark.parametrize(
+    ("raw", "folded"),
+    [
+        ("Ségou", "segou"),
+        ("TOMBOUCTOU", "tombouctou"),
+        ("Ménaka", "menaka"),
+        ("Tillabéri", "tillaberi"),
+        ("Straße", "strasse"),
+        ("œuvre", "oeuvre"),
+        ("Ｗａｇｎｅｒ", "wagner"),  # full-width, NFKC
+        ("Se\u0301gou", "segou"),  # decomposed accent
+        ("فـاغـنـر", "فاغنر"),  # tatweel
+        ("مُرْتَزِقَة", "مرتزقه"),  # harakat, ta marbuta
+        ("المرتزقة", "مرتزقه"),  # definite article
+        ("أطفال", "اطفال"),  # alef with hamza
+    ],
+)
+def test_fold(raw: str, folded: str) -> None:
+    assert fold(raw) == folded
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("l'armée", ["armee"]),
+        ("d’Abeibara", ["abeibara"]),
+        ("qu'il", ["il"]),
+        ("jusqu'à Gao", ["a", "gao"]),
+        ("Russia's Wagner", ["russia", "wagner"]),
+        ("Russia’s Wagner", ["russia", "wagner"]),
+        ("drone-strike", ["drone", "strike"]),
+        ("O'Brien", ["o", "brien"]),
+        ("Fada N'Gourma", ["fada", "gourma"]),
+    ],
+)
+def test_words(text: str, words: list[str]) -> None:
+    assert query_words(text) == words
+
+
+def test_offsets_point_into_original_text() -> None:
+    text = "À Ségou, l’armée a tué des civils."
+    tokens = tokenize(text)
+    assert [text[t.start : t.end] for t in tokens] == [
+        "À",
+        "Ségou",
+        "armée",
+        "a",
+        "tué",
+        "des",
+        "civils",
+    ]
+
+
+def test_sentences_and_paragraphs() -> None:
+    text = "Col. Maj. Dembélé spoke. Troops left in 2021. U.S. officials agreed!\n\nNew paragraph"
+    tokens = tokenize(text)
+    by_word = {t.norm: (t.paragraph, t.sentence) for t in tokens}
+    assert by_word["col"] == by_word["dembele"] == (0, 0)
+    assert by_word["troops"] == by_word["2021"] == (0, 1)
+    assert by_word["officials"] == (0, 2)
+    assert by_word["new"] == (1, 3)
+
+
+def test_sentence_boundary_survives_elided_word() -> None:
+    tokens = tokenize("Fin de la phrase. L'armée arrive.")
+    assert tokens[0].sentence == 0
+    assert next(t for t in tokens if t.norm == "armee").sentence == 1
+
+
+def test_single_newline_is_not_a_paragraph_break() -> None:
+    tokens = tokenize("a wrapped\nline\n\nnext")
+    assert [t.paragraph for t in tokens] == [0, 0, 0, 1]
