@@ -21,14 +21,20 @@ import httpx
 import trafilatura
 
 from monitor.app import App
-from monitor.config import load_config
+from monitor.config.loader import load_config
 from monitor.corpus import load_corpus
 from tests.e2e.harness import ROOT, write_config
 from tests.support.newsserver import NewsServer
 from tests.support.webhook import WebhookReceiver
 
-SITES = [("wire", "rss", "share"), ("portal", "atom", "portal"), ("desk", "json", "plain"),
-         ("daily", "rss", "plain"), ("globe", "atom", "share"), ("post", "json", "portal")]
+SITES = [
+    ("wire", "rss", "share"),
+    ("portal", "atom", "portal"),
+    ("desk", "json", "plain"),
+    ("daily", "rss", "plain"),
+    ("globe", "atom", "share"),
+    ("post", "json", "portal"),
+]
 
 
 def main() -> None:
@@ -36,11 +42,15 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0, help="at most N articles (0 = all)")
     args = parser.parse_args()
     articles = load_corpus(ROOT / "tests/fixtures/rules_corpus") + load_corpus(
-        ROOT / "tests/fixtures/dedup_corpus")
+        ROOT / "tests/fixtures/dedup_corpus"
+    )
     if args.limit:
         articles = articles[: args.limit]
-    with NewsServer() as news, WebhookReceiver("whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw") as hook, \
-            tempfile.TemporaryDirectory() as tmp:
+    with (
+        NewsServer() as news,
+        WebhookReceiver("whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw") as hook,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
         for name, fmt, boiler in SITES:
             news.add_site(name, fmt, boiler)
         urls = []
@@ -55,7 +65,9 @@ def main() -> None:
         raw = time.perf_counter() - start
 
         sources = [{"name": n, "url": news.feed_url(n)} for n, _, _ in SITES]
-        channels = {"hook": {"type": "webhook", "url": hook.url, "secrets": [{"env": "BENCH_SECRET"}]}}
+        channels = {
+            "hook": {"type": "webhook", "url": hook.url, "secrets": [{"env": "BENCH_SECRET"}]}
+        }
         config = write_config(Path(tmp), sources, channels, {"alert_backlog": True})
         os.environ["BENCH_SECRET"] = hook.secret
         app = App(load_config(config, ROOT / "rules"))
@@ -73,10 +85,14 @@ def main() -> None:
     n = len(pages)
     print(f"{'measure':<44}{'articles':>10}{'seconds':>10}{'articles/s':>12}")
     print(f"{'raw trafilatura, 1 process':<44}{n:>10}{raw:>10.2f}{n / raw:>12.1f}")
-    print(f"{'monitor run_cycle (end to end, 2 workers)':<44}{report.new_articles:>10}{cycle:>10.2f}"
-          f"{report.new_articles / cycle:>12.1f}")
-    print(f"alerts queued: {report.alerts}, delivered: {report.delivery.sent}, "
-          f"webhook received: {len(hook.received)}; peak RSS of the main process: {peak:.0f} MiB")
+    print(
+        f"{'monitor run_cycle (end to end, 2 workers)':<44}{report.new_articles:>10}{cycle:>10.2f}"
+        f"{report.new_articles / cycle:>12.1f}"
+    )
+    print(
+        f"alerts queued: {report.alerts}, delivered: {report.delivery.sent}, "
+        f"webhook received: {len(hook.received)}; peak RSS of the main process: {peak:.0f} MiB"
+    )
 
 
 if __name__ == "__main__":

@@ -23,12 +23,13 @@ from sqlalchemy import Connection, Engine
 from monitor.config.loader import AppConfig
 from monitor.config.models import SourceSpec
 from monitor.dedup import DedupIndex
-from monitor.delivery.worker import DeliveryReport, DeliveryWorker
+from monitor.delivery.factory import build_delivery_worker, build_notifiers
+from monitor.delivery.worker import DeliveryReport
 from monitor.extract.article import ExtractorPool, extract_html
 from monitor.fetch.client import Fetcher, build_client
 from monitor.notify.base import Carrier, ChannelDeps, Notifier
 from monitor.notify.registry import builtin_registry
-from monitor.pipeline import PipelineDeps, SourceOutcome, poll_source
+from monitor.pipeline import AlertRoute, PipelineDeps, SourceOutcome, poll_source
 from monitor.rules import Document, RuleEngine, RuleSet
 from monitor.rules.sources import document_from_file as rules_document_from_file
 from monitor.storage import articles_repo, sources_repo
@@ -88,19 +89,21 @@ class App:
         self.rules = RuleEngine.compile(config.ruleset)
         self.dedup = DedupIndex(window=settings.dedup_window)
         deps = ChannelDeps(http=self._channel_http, environ=environ or config.environ)
-        registry = builtin_registry()
-        self.notifiers: dict[str, Notifier] = {}
-        for name, spec in config.channels.items():
-            channel_type = registry.get(spec.type)
-            assert channel_type is not None  # the loader validated the type
-            self.notifiers[name] = channel_type.build(name, spec.options, deps)
-        self.delivery = DeliveryWorker(
-            self.engine, self.notifiers, clock=clock, owner=self.owner, carriers=self._carriers
+        self.notifiers: dict[str, Notifier] = build_notifiers(
+            config.channels, builtin_registry(), deps
         )
-        rule_channels = {
-            rule.name: config.channels_for(rule.channels) for rule in config.ruleset.rules
+        self.delivery = build_delivery_worker(
+            self.engine,
+            settings.delivery,
+            self.notifiers,
+            clock,
+            owner=self.owner,
+            carriers=self._carriers,
+        )
+        self._routes = {
+            rule.name: AlertRoute(config.channels_for(rule.channels), rule.delivery)
+            for rule in config.ruleset.rules
         }
-        self._channels_for = lambda rule: rule_channels.get(rule, config.channels_for(()))
 
     @property
     def extractor(self) -> ExtractorPool:
@@ -124,7 +127,7 @@ class App:
             grouper=self.dedup,
             settings=self.config.settings,
             clock=self.clock,
-            channels_for=self._channels_for,
+            route_for=self._routes.__getitem__,
         )
 
     # --- the cycle ---------------------------------------------------------------------

@@ -7,7 +7,7 @@ the database or the network build the application lazily through `CliContext.app
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
@@ -15,18 +15,22 @@ from typing import TextIO
 import click
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import Engine
 
 from monitor.app import App
 from monitor.config.loader import AppConfig, load_config
+from monitor.delivery.settings import DeliverySettings
 from monitor.errors import ConfigError, MonitorError
 from monitor.logs import setup_logging
+from monitor.notify.base import Notifier
 from monitor.rules import Document, RuleSet
 
 HEARTBEAT_MAX_AGE = timedelta(minutes=3)
 
 
 class CliContext:
-    """Shared state of one command invocation; satisfies the rules and alerts CLI hosts."""
+    """Shared state of one command invocation; satisfies the rules and alerts CLI hosts
+    (`monitor.rules.cli.RulesHost`, `monitor.delivery.cli.AlertsContext`)."""
 
     def __init__(self, feeds: Path, rules: Path | None) -> None:
         self.feeds = feeds
@@ -57,6 +61,19 @@ class CliContext:
 
     def archive(self, since: datetime) -> Iterable[Document]:
         return self.app().archive(since)
+
+    # AlertsContext
+    def engine(self) -> Engine:
+        return self.app().engine
+
+    def notifiers(self) -> Mapping[str, Notifier]:
+        return self.app().notifiers
+
+    def clock(self) -> datetime:
+        return self.app().clock()
+
+    def delivery_settings(self) -> DeliverySettings:
+        return self.config().settings.delivery
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -233,13 +250,10 @@ def healthcheck(obj: CliContext) -> None:
 
 
 def _register_groups() -> None:
+    from monitor.delivery.cli import alerts as alerts_group
     from monitor.rules.cli import rules_group
 
     cli.add_command(rules_group)
-    try:
-        from monitor.delivery.cli import alerts as alerts_group
-    except ImportError:
-        return
     cli.add_command(alerts_group)
 
 

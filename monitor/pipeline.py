@@ -43,6 +43,14 @@ class Grouper(Protocol):
 
 
 @dataclass(frozen=True)
+class AlertRoute:
+    """Where a rule's alerts go: its channels, and immediate or hourly/daily digest delivery."""
+
+    channels: tuple[str, ...]
+    delivery: str = "immediate"
+
+
+@dataclass(frozen=True)
 class PipelineDeps:
     """The collaborators of the pipeline, built by the composition root."""
 
@@ -53,7 +61,7 @@ class PipelineDeps:
     grouper: Grouper
     settings: Settings
     clock: Callable[[], datetime]
-    channels_for: Callable[[str], tuple[str, ...]]
+    route_for: Callable[[str], AlertRoute]
     rng: Random = field(default_factory=Random)
 
 
@@ -208,14 +216,16 @@ def ingest(deps: PipelineDeps, candidate: Candidate, *, alerting: bool) -> int:
             return 0
         for match in deps.rules.match(document):
             repo.record_match(conn, article_id, match.rule, match.to_json(), now)
+            route = deps.route_for(match.rule)
             alert_id = enqueue(
                 conn,
                 rule=match.rule,
                 story_id=grouping.story_id,
                 article_id=article_id,
                 payload=alert_payload(article, match),
-                channels=deps.channels_for(match.rule),
+                channels=route.channels,
                 now=now,
+                delivery=route.delivery,
             )
             if alert_id is not None:
                 created += 1
@@ -236,7 +246,7 @@ def next_poll(
     retry_after: float | None = None,
 ) -> datetime:
     """Interval with jitter; exponential backoff (capped at a day) while the source fails."""
-    interval = source.interval or deps.settings.default_interval
+    interval = source.interval if source.interval is not None else deps.settings.default_interval
     if errors:
         interval = min(interval * 2 ** min(errors, 8), timedelta(days=1))
     jitter = deps.settings.jitter

@@ -1,15 +1,5 @@
-"""Configuration: `feeds.yaml` and `rules/` loaded and validated once into typed objects."""
+"""Configuration: `feeds.yaml` and `rules/` loaded and validated once into typed objects.
 
-from monitor.config.loader import AppConfig, load_config
-from monitor.config.models import ChannelSpec, FetchSettings, Settings, SourceSpec
-from monitor.config.secrets import Secret
-
-__all__ = [
-    "AppConfig",
-    "ChannelSpec",
-    "FetchSettings",
-    "Secret",
-    "Settings",
-    "SourceSpec",
-    "load_config",
-]
+`loader.load_config` is the entry point; `models` holds the typed models, `types` the duration
+and size types, `secrets` the secret references. Import from those modules directly.
+"""

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from monitor.config.models import ChannelSpec, Settings, SourceSpec
 from monitor.config.secrets import SecretRef
+from monitor.delivery.factory import operator_channel_problems
 from monitor.errors import ConfigError, ConfigProblem
 from monitor.fetch.addresses import literal_address_problem
 from monitor.notify.base import ChannelRegistry
@@ -233,6 +234,9 @@ def load_config(
     except ConfigError as exc:
         problems.extend(exc.problems)
     if settings is not None:
+        for message in operator_channel_problems(settings.delivery, channels):
+            path, _, detail = message.partition(": ")
+            problems.append(ConfigProblem(file, path, None, detail))
         for i, name in enumerate(settings.default_channels):
             if name not in channels:
                 problems.append(

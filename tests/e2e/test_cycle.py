@@ -33,7 +33,7 @@ def world() -> Iterator[tuple[NewsServer, SmtpServer, WebhookReceiver]]:
 
 
 def config_for(tmp_path: Path, news: NewsServer, smtp: SmtpServer, hook: WebhookReceiver) -> Path:
-    sources = [{"name": name, "url": news.feed_url(name), "interval": "1s"} for name in news.sites]
+    sources = [{"name": name, "url": news.feed_url(name), "interval": "0s"} for name in news.sites]
     channels: dict[str, Any] = {
         "desk-email": {
             "type": "email",

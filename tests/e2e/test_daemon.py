@@ -43,7 +43,7 @@ def test_daemon_alerts_reports_health_and_drains_on_sigterm(tmp_path: Path) -> N
         }
         config = write_config(
             tmp_path,
-            [{"name": "wire", "url": news.feed_url("wire"), "interval": "1s"}],
+            [{"name": "wire", "url": news.feed_url("wire"), "interval": "0s"}],
             channels,
             {"alert_backlog": True, "jitter": 0},
         )
@@ -62,7 +62,7 @@ def test_daemon_alerts_reports_health_and_drains_on_sigterm(tmp_path: Path) -> N
             assert wait_for(lambda: len(news.statuses("/wire/feed")) >= 2), "it polls again on its own"
         finally:
             daemon.send_signal(signal.SIGTERM)
-            out, err = daemon.communicate(timeout=60)
+            _, err = daemon.communicate(timeout=60)
         assert daemon.returncode == 0, err
         assert "draining" in err and "daemon stopped" in err
         assert len(smtp.messages) == 1  # polling again never re-alerts

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.config import load_config
+from monitor.config.loader import load_config
 from monitor.errors import ConfigError
 from tests.e2e.harness import ROOT, monitor
 

@@ -1,0 +1,152 @@
+"""Measure deduplication on a labelled corpus: pairwise precision and recall for copies and stories.
+
+``python -m monitor.dedup.quality tests/fixtures/dedup_corpus`` replays the corpus in publication
+order through a real :class:`DedupIndex` on an in-memory SQLite database and compares its
+decisions with the labels: ``copy_of`` (the original a copy was made from) and ``story`` (the
+event). Two articles are a true copy pair when they share a copy root; a true story pair when they
+share a story label. Story pairs that join two different labels are listed: each one is an
+incident the product would have hidden.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from itertools import combinations
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from monitor.corpus import CorpusArticle, load_corpus
+from monitor.dedup.index import DedupIndex
+from monitor.dedup.model import DedupInput, DedupResult
+from monitor.dedup.tables import DEDUP_TABLES
+from monitor.storage.tables import articles, metadata
+
+
+@dataclass(frozen=True)
+class PairScore:
+    """Pairwise precision and recall of a predicted grouping against the labelled one."""
+
+    true_pairs: int
+    predicted_pairs: int
+    correct_pairs: int
+
+    @property
+    def precision(self) -> float:
+        return self.correct_pairs / self.predicted_pairs if self.predicted_pairs else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.correct_pairs / self.true_pairs if self.true_pairs else 1.0
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The scores of one corpus run, with the decisions that produced them."""
+
+    copies: PairScore
+    stories: PairScore
+    merged_incidents: list[tuple[str, str]]  # (story label, story label) wrongly joined
+    missed_copies: list[tuple[str, str]]  # (article id, article id) copies not found
+    decisions: dict[str, DedupResult]
+
+
+def pair_score(truth: Sequence[Hashable], predicted: Sequence[Hashable]) -> PairScore:
+    """Compare two groupings of the same items given as one group key per item."""
+    true_pairs = predicted_pairs = correct = 0
+    for i, j in combinations(range(len(truth)), 2):
+        same_truth = truth[i] == truth[j]
+        same_predicted = predicted[i] == predicted[j]
+        true_pairs += same_truth
+        predicted_pairs += same_predicted
+        correct += same_truth and same_predicted
+    return PairScore(true_pairs, predicted_pairs, correct)
+
+
+def evaluate(corpus: Sequence[CorpusArticle], index: DedupIndex | None = None) -> Evaluation:
+    """Replay `corpus` in publication order through a fresh in-memory index and score it."""
+    index = index or DedupIndex(window=timedelta(days=30))
+    ordered = sorted(corpus, key=lambda a: (a.published is None, a.published, a.id))
+    engine = sa.create_engine("sqlite://")
+    metadata.create_all(engine, tables=[articles, *DEDUP_TABLES])
+    decisions: dict[str, DedupResult] = {}
+    ids = {article.id: number for number, article in enumerate(ordered, start=1)}
+    with engine.begin() as conn:
+        for article in ordered:
+            if article.published is None:
+                raise ValueError(f"{article.id}: a corpus article needs 'published'")
+            decisions[article.id] = index.classify(
+                conn,
+                DedupInput(
+                    article_id=ids[article.id],
+                    title=article.title,
+                    text=article.body,
+                    language=article.lang,
+                    published=article.published,
+                    fetched=article.published,
+                    source=article.source,
+                ),
+            )
+    engine.dispose()
+    root = {a.id: str(a.labels.get("copy_of") or a.id) for a in ordered}
+    predicted_root = {a.id: decisions[a.id].copy_of or ids[a.id] for a in ordered}
+    story = {a.id: str(a.labels.get("story", a.id)) for a in ordered}
+    keys = [a.id for a in ordered]
+    merged = sorted(
+        {
+            (story[a], story[b])
+            for a, b in combinations(keys, 2)
+            if story[a] != story[b] and decisions[a].story_id == decisions[b].story_id
+        }
+    )
+    missed = [
+        (a, b)
+        for a, b in combinations(keys, 2)
+        if root[a] == root[b] and predicted_root[a] != predicted_root[b]
+    ]
+    return Evaluation(
+        copies=pair_score([root[k] for k in keys], [predicted_root[k] for k in keys]),
+        stories=pair_score([story[k] for k in keys], [decisions[k].story_id for k in keys]),
+        merged_incidents=merged,
+        missed_copies=missed,
+        decisions=decisions,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m monitor.dedup.quality",
+        description="Score copy and story detection on a labelled corpus directory.",
+        epilog="example: python -m monitor.dedup.quality tests/fixtures/dedup_corpus",
+    )
+    parser.add_argument("corpus", type=Path, help="directory of labelled *.md articles")
+    parser.add_argument("-v", "--verbose", action="store_true", help="print every decision")
+    args = parser.parse_args(argv)
+    corpus = load_corpus(args.corpus)
+    result = evaluate(corpus)
+    if args.verbose:
+        for article_id, decision in result.decisions.items():
+            print(
+                f"{article_id:40} copy_of={decision.copy_of!s:5} story={decision.story_id:<4}"
+                f" {decision.reason}"
+            )
+    print(f"articles: {len(corpus)}")
+    print(f"{'level':8} {'precision':>9} {'recall':>7} {'true pairs':>10} {'predicted':>9}")
+    for name, score in (("copies", result.copies), ("stories", result.stories)):
+        print(
+            f"{name:8} {score.precision:9.3f} {score.recall:7.3f}"
+            f" {score.true_pairs:10d} {score.predicted_pairs:9d}"
+        )
+    for a, b in result.merged_incidents:
+        print(f"MERGED distinct incidents: {a} + {b}")
+    for a, b in result.missed_copies:
+        print(f"missed copy pair: {a} / {b}")
+    return 1 if result.merged_incidents else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

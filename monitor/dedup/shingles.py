@@ -1,0 +1,107 @@
+"""Word shingles, their 32-bit hashes, the sampled fingerprints used for lookup, verification.
+
+A document is represented by the set of hashes of its word 5-shingles. Candidate copies are found
+through *fingerprints*, a winnowed sample of those hashes (Schleimer, Wilkerson and Aiken 2003):
+the smallest hash of every window of `WINNOW` consecutive shingles. Because the choice depends
+only on the text, a copy that keeps any run of `WINNOW` + 4 of the original's words shares at least
+one fingerprint with it, so the index finds lead-only truncations as well as full copies. Candidates
+are then verified exactly on the full shingle sets: Jaccard for whole copies, containment of the
+shorter in the longer for truncations.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from array import array
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+SHINGLE_WORDS = 5
+WINNOW = 8
+
+
+def shingle_sequence(words: Sequence[str], k: int = SHINGLE_WORDS) -> list[int]:
+    """Hashes (unsigned 32-bit) of every run of `k` consecutive words, in text order."""
+    if not words:
+        return []
+    count = max(len(words) - k + 1, 1)
+    return [_hash32(" ".join(words[i : i + k])) for i in range(count)]
+
+
+def shingle_hashes(words: Sequence[str], k: int = SHINGLE_WORDS) -> frozenset[int]:
+    """The set of shingle hashes of `words` (see :func:`shingle_sequence`)."""
+    return frozenset(shingle_sequence(words, k))
+
+
+def _hash32(shingle: str) -> int:
+    digest = hashlib.blake2b(shingle.encode("utf-8"), digest_size=4).digest()
+    return int.from_bytes(digest, "little")
+
+
+def fingerprints(sequence: Sequence[int], window: int = WINNOW) -> frozenset[int]:
+    """The winnowed sample of a shingle sequence: the minimum of every `window` consecutive hashes.
+
+    A text shorter than one window contributes its minimum, so every non-empty text has at least
+    one fingerprint.
+    """
+    if len(sequence) <= window:
+        return frozenset([min(sequence)]) if sequence else frozenset()
+    return frozenset(min(sequence[i : i + window]) for i in range(len(sequence) - window + 1))
+
+
+def pack(shingles: Iterable[int]) -> bytes:
+    """Serialise a shingle set compactly (sorted little-endian uint32) for storage."""
+    return array("I", sorted(shingles)).tobytes()
+
+
+def unpack(blob: bytes) -> frozenset[int]:
+    """Inverse of :func:`pack`."""
+    values = array("I")
+    values.frombytes(blob)
+    return frozenset(values)
+
+
+@dataclass(frozen=True)
+class Overlap:
+    """How much two shingle sets share."""
+
+    jaccard: float
+    containment: float  # share of the smaller set found in the larger one
+    smaller: int
+
+    def describe(self) -> str:
+        return f"jaccard={self.jaccard:.2f} containment={self.containment:.2f}"
+
+
+def overlap(a: frozenset[int], b: frozenset[int]) -> Overlap:
+    """Jaccard and containment of the smaller set in the larger one."""
+    if not a or not b:
+        return Overlap(0.0, 0.0, 0)
+    shared = len(a & b)
+    smaller = min(len(a), len(b))
+    return Overlap(shared / (len(a) + len(b) - shared), shared / smaller, smaller)
+
+
+@dataclass(frozen=True)
+class CopyThresholds:
+    """When an overlap makes two texts copies of one another (see docs/dedup.md for why)."""
+
+    min_jaccard: float = 0.5
+    min_containment: float = 0.8
+    # Containment alone is trusted only for a copy at least this long (in shingles): a short text
+    # is easily "contained" in a long one by chance quotation.
+    min_contained_shingles: int = 20
+    # Below this many shingles an article is never treated as a near-duplicate.
+    min_shingles: int = 20
+
+
+def is_copy(found: Overlap, thresholds: CopyThresholds) -> bool:
+    """Whether `found` is strong enough to call the two texts copies."""
+    if found.smaller < thresholds.min_shingles:
+        return False
+    if found.jaccard >= thresholds.min_jaccard:
+        return True
+    return (
+        found.containment >= thresholds.min_containment
+        and found.smaller >= thresholds.min_contained_shingles
+    )

@@ -1,0 +1,98 @@
+"""Text normalisation for deduplication: folding, site boilerplate removal, tokens, the text hash.
+
+Everything here is a pure function of the article text. Two copies of one wire story that differ
+only in case, accents, punctuation, whitespace or site furniture ("Share", "READ: ...", newsletter
+prompts, related links) normalise to the same token stream and therefore the same text hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Sequence
+
+_TOKEN = re.compile(r"\w+")
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n|\r\n\s*\r\n")
+
+# A paragraph is site furniture when it is short and opens with one of these (after folding).
+_BOILERPLATE_OPENINGS = (
+    "share",
+    "read more",
+    "read",
+    "also read",
+    "related",
+    "see also",
+    "more from",
+    "more on",
+    "more stories",
+    "watch",
+    "listen",
+    "advertisement",
+    "sponsored",
+    "sign up",
+    "subscribe",
+    "follow us",
+    "click here",
+    "download our app",
+    "copyright",
+    "all rights reserved",
+    "lire aussi",
+    "a lire aussi",
+    "voir aussi",
+    "abonnez vous",
+    "partager",
+    "publicite",
+)
+_BOILERPLATE_MAX_WORDS = 25
+
+
+def fold(text: str) -> str:
+    """Lower-case `text` and strip accents, so that "Ségou" and "SEGOU" compare equal."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return stripped.casefold()
+
+
+def tokens(text: str) -> list[str]:
+    """The folded word tokens of `text` (letters and digits; punctuation dropped)."""
+    return _TOKEN.findall(fold(text))
+
+
+def paragraphs(text: str) -> list[str]:
+    """Split a body into paragraphs on blank lines; single newlines split too when no blank line."""
+    parts = _PARAGRAPH_BREAK.split(text)
+    if len(parts) == 1:
+        parts = text.splitlines()
+    return [p.strip() for p in parts if p.strip()]
+
+
+def is_boilerplate(paragraph: str) -> bool:
+    """True for a short paragraph that reads like site furniture rather than reporting."""
+    words = tokens(paragraph)
+    if not words:
+        return True
+    if len(words) > _BOILERPLATE_MAX_WORDS:
+        return False
+    joined = " ".join(words)
+    return any(
+        joined == opening or joined.startswith(opening + " ") for opening in _BOILERPLATE_OPENINGS
+    )
+
+
+def content_paragraphs(text: str) -> list[str]:
+    """The paragraphs of `text` with site furniture removed."""
+    return [p for p in paragraphs(text) if not is_boilerplate(p)]
+
+
+def content_tokens(text: str) -> list[str]:
+    """The folded tokens of the reporting in `text`: boilerplate paragraphs removed."""
+    out: list[str] = []
+    for paragraph in content_paragraphs(text):
+        out.extend(tokens(paragraph))
+    return out
+
+
+def text_hash(words: Sequence[str]) -> str:
+    """A hex SHA-256 of the normalised token stream: equal for identical copies."""
+    return hashlib.sha256(" ".join(words).encode("utf-8")).hexdigest()

@@ -1,0 +1,191 @@
+"""Contract tests of the persistent DedupIndex, run against SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from monitor.dedup import DedupIndex, DedupInput
+from monitor.dedup.tables import dedup_documents, dedup_fingerprints, dedup_story_keys
+from monitor.storage.tables import articles
+
+T0 = datetime(2024, 3, 4, 9, tzinfo=UTC)
+
+PARAGRAPHS = [
+    "Gunmen on motorbikes attacked the weekly market of Dorolo in northern Zandia on Sunday and"
+    " killed 14 traders before setting fire to the grain stores, the district prefect said.",
+    "The prefect said the attackers came from the direction of the Kessa forest and left towards"
+    " the border two hours later, taking cattle and motorbikes with them.",
+    "A nurse at the Dorolo health centre said eleven wounded people were being treated there and"
+    " that three of them had been moved to the regional hospital in Barani by ambulance.",
+    "No group has claimed the attack. Fighters of an armed movement have been active in the"
+    " region for several years and have attacked markets and convoys before.",
+    "The government announced two days of national mourning and promised reinforcements for the"
+    " gendarmerie posts along the northern road, which traders say are undermanned.",
+]
+ORIGINAL = "\n\n".join(PARAGRAPHS)
+
+
+def item(
+    article_id: int,
+    text: str,
+    *,
+    title: str = "Market attack",
+    hours: float = 0,
+    source: str = "wire",
+) -> DedupInput:
+    when = T0 + timedelta(hours=hours)
+    return DedupInput(article_id, title, text, "en", when, when, source)
+
+
+def classify(engine: sa.Engine, index: DedupIndex, value: DedupInput):  # type: ignore[no-untyped-def]
+    with engine.begin() as conn:
+        return index.classify(conn, value)
+
+
+def test_original_then_identical_copy(engine: sa.Engine) -> None:
+    index = DedupIndex()
+    first = classify(engine, index, item(1, ORIGINAL))
+    assert first.copy_of is None and first.reason == "story:new"
+    copy = classify(engine, index, item(2, "Share\n\n" + ORIGINAL.upper(), source="site", hours=1))
+    assert copy.copy_of == 1 and copy.story_id == first.story_id and copy.reason == "text-hash"
+
+
+def test_lead_only_and_edited_copies_point_at_the_first_article(engine: sa.Engine) -> None:
+    index = DedupIndex()
+    first = classify(engine, index, item(1, ORIGINAL))
+    lead = classify(engine, index, item(2, PARAGRAPHS[0] + "\n\nREAD: something else", hours=1))
+    assert lead.copy_of == 1 and lead.reason.startswith("near-duplicate")
+    edited = "\n\n".join([PARAGRAPHS[0].replace("killed", "slew"), *PARAGRAPHS[2:]])
+    third = classify(engine, index, item(3, edited, title="New headline", hours=2))
+    assert third.copy_of == 1 and third.story_id == first.story_id
+
+
+def test_truncated_copy_first_then_full_text(engine: sa.Engine) -> None:
+    index = DedupIndex()
+    lead = classify(engine, index, item(1, "\n\n".join(PARAGRAPHS[:2])))
+    full = classify(engine, index, item(2, ORIGINAL, hours=1))
+    assert lead.copy_of is None and full.copy_of == 1
+
+
+def test_unrelated_article_opens_a_new_story(engine: sa.Engine) -> None:
+    index = DedupIndex()
+    first = classify(engine, index, item(1, ORIGINAL))
+    other = classify(
+        engine,
+        index,
+        item(
+            2,
+            "Parliament adopted the budget on Friday after a"
+            " long debate about fuel subsidies and teachers' pay"
+            " in the capital, Lomara, officials said.",
+            hours=1,
+        ),
+    )
+    assert other.copy_of is None and other.story_id != first.story_id
+
+
+def test_independent_write_up_joins_the_story(engine: sa.Engine) -> None:
+    index = DedupIndex()
+    first = classify(engine, index, item(1, ORIGINAL, title="Gunmen kill 14 at Dorolo market"))
+    rewrite = (
+        "Fourteen traders died when armed men raided the Dorolo market in Zandia's north on"
+        " Sunday, according to the prefect. The assailants torched grain stores and fled with"
+        " cattle towards the Kessa forest.\n\nEleven people were wounded; three were taken to"
+        " Barani. The gendarmerie has been reinforced."
+    )
+    second = classify(
+        engine,
+        index,
+        item(2, rewrite, title="Dorolo market raid leaves 14 dead", source="agency", hours=3),
+    )
+    assert second.copy_of is None
+    assert second.story_id == first.story_id, second.reason
+
+
+def test_classify_is_idempotent(engine: sa.Engine) -> None:
+    index = DedupIndex()
+    classify(engine, index, item(1, ORIGINAL))
+    again = classify(engine, index, item(2, ORIGINAL, hours=1))
+    assert classify(engine, index, item(2, ORIGINAL, hours=1)) == again
+
+
+def test_copies_outside_the_window_are_not_matched_and_prune_forgets(engine: sa.Engine) -> None:
+    index = DedupIndex(window=timedelta(days=2))
+    classify(engine, index, item(1, ORIGINAL))
+    late = classify(engine, index, item(2, ORIGINAL, hours=72))
+    assert late.copy_of is None
+    with engine.begin() as conn:
+        assert index.prune(conn, T0 + timedelta(hours=72)) == 1
+    with engine.connect() as conn:
+        left = conn.execute(sa.select(dedup_documents.c.article_id)).scalars().all()
+        assert left == [2]
+        assert (
+            conn.execute(
+                sa.select(sa.func.count())
+                .select_from(dedup_fingerprints)
+                .where(dedup_fingerprints.c.article_id == 1)
+            ).scalar_one()
+            == 0
+        )
+        assert (
+            conn.execute(
+                sa.select(sa.func.count())
+                .select_from(dedup_story_keys)
+                .where(dedup_story_keys.c.article_id == 1)
+            ).scalar_one()
+            == 0
+        )
+
+
+def test_also_carried_by_lists_the_story_with_urls(engine: sa.Engine) -> None:
+    index = DedupIndex()
+    with engine.begin() as conn:
+        for n in (1, 2):
+            conn.execute(
+                articles.insert().values(
+                    id=n,
+                    source=f"s{n}",
+                    url=f"https://s{n}.example/a",
+                    canonical_url=f"https://s{n}.example/a",
+                    title="t",
+                    text="x",
+                    fetched_at=T0,
+                    extraction="full",
+                    tags=[],
+                )
+            )
+    first = classify(engine, index, item(1, ORIGINAL, source="s1"))
+    classify(engine, index, item(2, ORIGINAL, source="s2", hours=1))
+    with engine.connect() as conn:
+        carried = index.also_carried_by(conn, first.story_id)
+    assert [(c.article_id, c.source, c.url, c.is_copy) for c in carried] == [
+        (1, "s1", "https://s1.example/a", False),
+        (2, "s2", "https://s2.example/a", True),
+    ]
+
+
+@pytest.mark.postgres
+def test_concurrent_copies_on_two_connections_make_one_original(engine: sa.Engine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises writers itself; this checks the PostgreSQL advisory lock")
+    index = DedupIndex()
+    barrier = threading.Barrier(2)
+    results = {}
+
+    def worker(article_id: int) -> None:
+        with engine.begin() as conn:
+            barrier.wait()
+            results[article_id] = index.classify(conn, item(article_id, ORIGINAL))
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in (1, 2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    originals = [r for r in results.values() if r.copy_of is None]
+    assert len(originals) == 1
+    assert len({r.story_id for r in results.values()}) == 1

@@ -1,0 +1,59 @@
+"""Shingles, winnowed fingerprints and the copy verification thresholds."""
+
+from __future__ import annotations
+
+import random
+
+from monitor.dedup import shingles as sh
+
+
+def _words(count: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    return [f"w{rng.randrange(5000)}" for _ in range(count)]
+
+
+def test_pack_round_trips() -> None:
+    values = sh.shingle_hashes(_words(50, 1))
+    assert sh.unpack(sh.pack(values)) == values
+
+
+def test_any_long_enough_shared_run_shares_a_fingerprint() -> None:
+    text = _words(400, 2)
+    whole = sh.fingerprints(sh.shingle_sequence(text))
+    run = sh.WINNOW + sh.SHINGLE_WORDS - 1
+    for start in range(0, 400 - run, 7):
+        part = sh.fingerprints(sh.shingle_sequence(text[start : start + run]))
+        assert part & whole
+
+
+def test_short_text_has_one_fingerprint_and_empty_has_none() -> None:
+    assert len(sh.fingerprints(sh.shingle_sequence(_words(3, 3)))) == 1
+    assert sh.fingerprints([]) == frozenset()
+
+
+def test_lead_only_truncation_is_a_copy_by_containment() -> None:
+    full = _words(300, 4)
+    lead = full[:40]
+    found = sh.overlap(sh.shingle_hashes(lead), sh.shingle_hashes(full))
+    assert found.jaccard < 0.2
+    assert found.containment == 1.0
+    assert sh.is_copy(found, sh.CopyThresholds())
+
+
+def test_unrelated_texts_and_tiny_texts_are_not_copies() -> None:
+    t = sh.CopyThresholds()
+    assert not sh.is_copy(
+        sh.overlap(sh.shingle_hashes(_words(200, 5)), sh.shingle_hashes(_words(200, 6))), t
+    )
+    tiny = _words(10, 7)
+    assert not sh.is_copy(
+        sh.overlap(sh.shingle_hashes(tiny), sh.shingle_hashes(tiny + _words(100, 8))), t
+    )
+
+
+def test_half_shared_text_is_not_a_copy() -> None:
+    a = _words(200, 9)
+    b = a[:100] + _words(100, 10)
+    assert not sh.is_copy(
+        sh.overlap(sh.shingle_hashes(a), sh.shingle_hashes(b)), sh.CopyThresholds()
+    )
