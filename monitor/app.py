@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -37,6 +38,9 @@ from monitor.storage.db import open_database
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
+POLL_LEASE = timedelta(
+    minutes=30
+)  # longer than any poll: a feed plus its pages, each with a deadline
 
 
 def utcnow() -> datetime:
@@ -86,6 +90,11 @@ class App:
         self.fetcher = Fetcher(build_client(settings.fetch, fetch_transport), settings.fetch)
         self._channel_http = httpx.Client(timeout=30.0, follow_redirects=False, verify=True)
         self._extractor: ExtractorPool | None = None
+        self._polls = ThreadPoolExecutor(
+            max_workers=settings.fetch.concurrency, thread_name_prefix="poll"
+        )
+        self._in_flight: set[str] = set()
+        self._lock = threading.Lock()
         self.rules = RuleEngine.compile(config.ruleset)
         self.dedup = DedupIndex(window=settings.dedup_window)
         deps = ChannelDeps(http=self._channel_http, environ=environ or config.environ)
@@ -132,23 +141,30 @@ class App:
 
     # --- the cycle ---------------------------------------------------------------------
 
-    def poll_due(self, *, lease: timedelta = timedelta(minutes=10)) -> list[SourceOutcome]:
-        """Poll every enabled source whose time has come (claimed with a lease)."""
+    def poll_due(self, *, wait: bool = True) -> list[SourceOutcome]:
+        """Poll every enabled source whose time has come (each claimed with a lease).
+
+        With `wait=False` (the daemon's tick) the polls run in the background pool and the call
+        returns at once, so one slow source never holds up the others; sources still being
+        polled by this process are skipped.
+        """
         specs = {s.name: s for s in self.config.sources if s.enabled}
         with self.engine.begin() as conn:
             sources_repo.sync_sources(conn, specs.values())
+        with self._lock:
+            idle = [name for name in specs if name not in self._in_flight]
         claimed = sources_repo.claim_due(
-            self.engine, list(specs), now=self.clock(), owner=self.owner, lease=lease
+            self.engine, idle, now=self.clock(), owner=self.owner, lease=POLL_LEASE
         )
         if not claimed:
             return []
         with self.engine.connect() as conn:
             states = {s.name: s for s in sources_repo.get_states(conn, claimed)}
         deps = self.pipeline_deps()
-        workers = min(len(claimed), self.config.settings.fetch.concurrency)
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="poll") as pool:
-            futures = [pool.submit(self._poll_one, deps, specs[n], states[n]) for n in claimed]
-            return [f.result() for f in futures]
+        with self._lock:
+            self._in_flight.update(claimed)
+        futures = [self._polls.submit(self._poll_one, deps, specs[n], states[n]) for n in claimed]
+        return [f.result() for f in futures] if wait else []
 
     def _poll_one(
         self, deps: PipelineDeps, source: SourceSpec, state: sources_repo.SourceState
@@ -158,6 +174,9 @@ class App:
         except Exception as exc:
             log.exception("poll crashed source=%s", source.name)
             return SourceOutcome(source.name, error=f"internal: {type(exc).__name__}: {exc}")
+        finally:
+            with self._lock:
+                self._in_flight.discard(source.name)
 
     def deliver(self) -> DeliveryReport:
         return self.delivery.deliver_due()
@@ -173,6 +192,8 @@ class App:
             return self.dedup.prune(conn, self.clock())
 
     def close(self) -> None:
+        """Finish in-flight polls, then release every resource."""
+        self._polls.shutdown(wait=True)
         if self._extractor is not None:
             self._extractor.close()
         self._channel_http.close()

@@ -18,6 +18,7 @@ from rich.table import Table
 from sqlalchemy import Engine
 
 from monitor.app import App
+from monitor.clitypes import DURATION
 from monitor.config.loader import AppConfig, load_config
 from monitor.delivery.settings import DeliverySettings
 from monitor.errors import ConfigError, MonitorError
@@ -183,18 +184,22 @@ def sources(obj: CliContext) -> None:
     "--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True
 )
 @click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-")
-@click.option("--since", default=None, help="only articles fetched within this duration, e.g. 7d")
+@click.option(
+    "--since",
+    type=DURATION,
+    default=None,
+    help="only articles fetched within this duration, e.g. 7d",
+)
 @click.pass_obj
-def export(obj: CliContext, fmt: str, output: TextIO, since: str | None) -> None:
+def export(obj: CliContext, fmt: str, output: TextIO, since: timedelta | None) -> None:
     """Export stored articles with their story, copies and rule matches.
 
     Example: monitor export --format csv -o articles.csv --since 30d
     """
-    from monitor.config.models import parse_duration
     from monitor.export import write_csv, write_jsonl
     from monitor.storage.articles_repo import iter_articles
 
-    start = datetime.now(UTC) - parse_duration(since) if since else None
+    start = datetime.now(UTC) - since if since else None
     with obj.app().engine.connect() as conn:
         rows = iter_articles(conn, start)
         count = (write_csv if fmt == "csv" else write_jsonl)(rows, output)

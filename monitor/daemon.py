@@ -2,7 +2,8 @@
 
 The scheduler runs three jobs: `poll` claims and polls the sources whose persisted next-poll time
 has come (each source's interval and jitter are applied when its next poll time is recorded),
-`deliver` sends due alerts, `maintain` prunes the dedup window and writes the heartbeat that
+`deliver` sends due alerts, `maintain` prunes the dedup window. Each poll tick (which returns at
+once: polls run in the application's pool) writes the heartbeat that
 `monitor healthcheck` reads. On SIGTERM or SIGINT the scheduler stops taking new work, waits for
 running jobs to finish, and the process exits.
 """
@@ -65,8 +66,11 @@ def run_daemon(app: App, stop: threading.Event | None = None) -> None:
         signal.signal(signal.SIGINT, _on_signal)
     beat = heartbeat_path(app.config)
 
+    def poll_tick() -> None:
+        app.poll_due(wait=False)  # returns at once; polls run in the app's pool
+        write_heartbeat(beat)  # the heartbeat proves the scheduler and the database work
+
     def maintain() -> None:
-        write_heartbeat(beat)
         app.prune()
 
     scheduler = BackgroundScheduler(
@@ -74,7 +78,7 @@ def run_daemon(app: App, stop: threading.Event | None = None) -> None:
     )
     now = datetime.now(UTC)
     scheduler.add_job(
-        _guard("poll", app.poll_due),
+        _guard("poll", poll_tick),
         "interval",
         seconds=POLL_TICK_SECONDS,
         id="poll",

@@ -8,7 +8,9 @@ leaves either nothing or everything of that article.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import re
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -122,6 +124,24 @@ def gather(
     ]
 
 
+_LANG = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})?$")
+MAX_URL = 2000
+
+
+def _language(value: object) -> str | None:
+    """A plausible language code from untrusted metadata, lower-cased; else None."""
+    if isinstance(value, str) and _LANG.match(value.strip()):
+        return value.strip().lower().replace("_", "-")
+    return None
+
+
+def _bounded_url(url: str) -> str:
+    """URLs longer than the column keep their start and a hash of the whole, staying unique."""
+    if len(url) <= MAX_URL:
+        return url
+    return url[: MAX_URL - 65] + "#" + hashlib.sha256(url.encode()).hexdigest()
+
+
 def to_document(candidate: Candidate) -> tuple[repo.NewArticle, Document]:
     """The stored article and the rule document for a candidate (feed text as fallback)."""
     entry, ex, source = candidate.entry, candidate.extracted, candidate.source
@@ -130,13 +150,13 @@ def to_document(candidate: Candidate) -> tuple[repo.NewArticle, Document]:
     paragraphs = text.split("\n\n")
     if paragraphs and paragraphs[0].strip() == title.strip():
         text = "\n\n".join(paragraphs[1:])
-    language = ex.language or entry.language or source.language
+    language = _language(ex.language) or _language(entry.language) or source.language
     published = entry.published or ex.published
     article = repo.NewArticle(
         source=source.name,
         guid=entry.guid,
         url=candidate.page_url,
-        canonical_url=canonical_url(ex.canonical_url or candidate.page_url),
+        canonical_url=_bounded_url(canonical_url(ex.canonical_url or candidate.page_url)),
         title=title,
         text=text,
         author=ex.author or entry.author,
@@ -256,6 +276,45 @@ def next_poll(
     return now + delay
 
 
+class EntryError(MonitorError):
+    """Some entries of a feed could not be ingested; they stay unseen and are retried."""
+
+
+def error_kind(exc: Exception) -> str:
+    """The kind shown in `monitor sources` for a failed poll."""
+    if isinstance(exc, FetchError):
+        return exc.kind.value
+    if isinstance(exc, ParseError):
+        return "parse"
+    if isinstance(exc, EntryError):
+        return "entry"
+    return "internal"
+
+
+def ingest_all(
+    deps: PipelineDeps, candidates: Sequence[Candidate], alerting: bool, outcome: SourceOutcome
+) -> list[str]:
+    """Ingest each candidate on its own; a failing entry is rolled back, reported, and skipped.
+
+    A failed entry stays unseen, and the caller records the poll as failed without saving the
+    feed's new validators, so the next poll fetches the feed in full and tries the entry again.
+    """
+    failed = []
+    for candidate in candidates:
+        try:
+            outcome.alerts += ingest(deps, candidate, alerting=alerting)
+            outcome.new_articles += 1
+        except Exception as exc:  # one bad entry must not block the others
+            log.exception(
+                "entry failed source=%s url=%s error=%s",
+                candidate.source.name,
+                candidate.entry.link,
+                exc,
+            )
+            failed.append(f"{candidate.entry.link}: {type(exc).__name__}: {exc}"[:500])
+    return failed
+
+
 # --- the chain -----------------------------------------------------------------------------
 
 
@@ -276,19 +335,19 @@ def poll_source(deps: PipelineDeps, source: SourceSpec, state: SourceState) -> S
             alert_backlog = deps.settings.alert_backlog
         alerting = state.backlog_seen or alert_backlog
         candidates = gather(deps, source, new, full=source.fetch_full and alerting)
-        for candidate in candidates:
-            created = ingest(deps, candidate, alerting=alerting)
-            outcome.alerts += created
-            outcome.new_articles += 1
-    except MonitorError as exc:
-        kind = (
-            exc.kind.value
-            if isinstance(exc, FetchError)
-            else ("parse" if isinstance(exc, ParseError) else "internal")
-        )
+        failed = ingest_all(deps, candidates, alerting, outcome)
+        if failed:
+            raise EntryError(
+                f"{len(failed)} of {len(candidates)} entries failed; first: {failed[0]}"
+            )
+    except Exception as exc:  # every failure is recorded on the source, shown, retried
+        kind = error_kind(exc)
         retry_after = exc.retry_after if isinstance(exc, FetchError) else None
         outcome.error = f"{kind}: {exc}"
-        log.warning("poll failed source=%s error=%s", source.name, exc)
+        if isinstance(exc, MonitorError):
+            log.warning("poll failed source=%s error=%s", source.name, exc)
+        else:
+            log.exception("poll failed source=%s error=%s", source.name, exc)
         with deps.engine.begin() as conn:
             sources_repo.record_failure(
                 conn,

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from monitor.config.models import ChannelSpec, Settings, SourceSpec
 from monitor.config.secrets import SecretRef
+from monitor.config.yamlfile import load_yaml
 from monitor.delivery.factory import operator_channel_problems
 from monitor.errors import ConfigError, ConfigProblem
 from monitor.fetch.addresses import literal_address_problem
@@ -97,8 +98,8 @@ SECRET_KEYS = frozenset({"password", "secret", "secrets", "token", "api_key", "u
 
 def _secret_like(loc: Sequence[int | str], message: str) -> bool:
     """Whether a bad value may be a secret written in the clear: never echo it."""
-    names = [str(p) for p in loc if isinstance(p, str)]
-    return "never written literally" in message or bool(names and names[-1] in SECRET_KEYS)
+    names = {str(p) for p in loc if isinstance(p, str)}
+    return "never written literally" in message or bool(names & SECRET_KEYS)
 
 
 def _message(err: Any) -> str:
@@ -212,7 +213,7 @@ def load_config(
     file = str(feeds_path)
     problems: list[ConfigProblem] = []
     try:
-        raw = yaml.safe_load(feeds_path.read_text(encoding="utf-8")) or {}
+        raw = load_yaml(feeds_path.read_text(encoding="utf-8")) or {}
     except OSError as exc:
         raise ConfigError([ConfigProblem(file, "", None, f"cannot read: {exc.strerror}")]) from None
     except yaml.YAMLError as exc:

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from monitor.config.types import Duration, Size, parse_duration, parse_size
+from monitor.config.types import Duration, PositiveDuration, Size, parse_duration, parse_size
 from monitor.delivery.settings import DeliverySettings
 
 __all__ = ["Duration", "Size", "parse_duration", "parse_size"]
@@ -27,9 +27,9 @@ class Strict(BaseModel):
 class FetchSettings(Strict):
     """Limits applied to every outbound request."""
 
-    connect_timeout: Duration = timedelta(seconds=10)
-    read_timeout: Duration = timedelta(seconds=20)
-    deadline: Duration = Field(default=timedelta(seconds=60), description="total per fetch")
+    connect_timeout: PositiveDuration = timedelta(seconds=10)
+    read_timeout: PositiveDuration = timedelta(seconds=20)
+    deadline: PositiveDuration = Field(default=timedelta(seconds=60), description="total per fetch")
     max_bytes: Size = 10 * 2**20
     max_redirects: int = Field(default=5, ge=0, le=5)
     concurrency: int = Field(default=8, ge=1, le=64)
@@ -55,7 +55,7 @@ class Settings(Strict):
 
     database_url: str | None = Field(default=None, description="overridden by DATABASE_URL")
     storage_dir: str = "storage"
-    default_interval: Duration = timedelta(minutes=15)
+    default_interval: PositiveDuration = timedelta(minutes=15)
     jitter: float = Field(default=0.1, ge=0, le=0.5, description="fraction of the interval")
     alert_backlog: bool = False
     extract_workers: int = Field(default=2, ge=1, le=32)

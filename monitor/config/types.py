@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator
+from pydantic import AfterValidator, BeforeValidator
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, None: 1}
@@ -26,10 +26,14 @@ _SIZE_UNITS = {
 def parse_duration(value: Any) -> timedelta:
     """Accept `90`, `90s`, `15m`, `1.5h`, `7d` or a timedelta."""
     if isinstance(value, timedelta):
+        if value < timedelta(0):
+            raise ValueError("a duration cannot be negative")
         return value
     if isinstance(value, bool):
         raise ValueError("expected a duration like 30s, 15m, 2h or 7d")
     if isinstance(value, int | float):
+        if value < 0:
+            raise ValueError("a duration cannot be negative")
         return timedelta(seconds=float(value))
     match = _DURATION.match(str(value))
     if not match:
@@ -40,6 +44,8 @@ def parse_duration(value: Any) -> timedelta:
 def parse_size(value: Any) -> int:
     """Accept `1048576`, `10MB`, `5 MiB`."""
     if isinstance(value, int) and not isinstance(value, bool):
+        if value < 1:
+            raise ValueError("a size must be at least 1 byte")
         return value
     match = _SIZE.match(str(value))
     if not match:
@@ -48,5 +54,12 @@ def parse_size(value: Any) -> int:
     return int(match.group(1)) * _SIZE_UNITS[unit]
 
 
+def _positive(value: timedelta) -> timedelta:
+    if value <= timedelta(0):
+        raise ValueError("must be longer than zero")
+    return value
+
+
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+PositiveDuration = Annotated[timedelta, BeforeValidator(parse_duration), AfterValidator(_positive)]
 Size = Annotated[int, BeforeValidator(parse_size)]

@@ -2,9 +2,11 @@
 
 A cycle claims due rows with one UPDATE under a fresh lease token (on PostgreSQL the candidate
 rows are picked `FOR UPDATE SKIP LOCKED`, so replicas never wait on each other), then reads back
-exactly the rows holding that token. A replica that dies keeps its lease until `lease_until`,
-after which any replica takes the rows over. Every later write is conditioned on the token, so a
-worker whose lease expired cannot overwrite the new holder's outcome.
+exactly the rows holding that token. The worker renews the lease before each wave of sends
+(`renew`), so a cycle longer than one lease keeps its rows. A replica that dies keeps its lease
+until `lease_until`, after which any replica takes the rows over. Every later write is
+conditioned on the token, so a worker whose lease expired cannot overwrite the new holder's
+outcome.
 """
 
 from __future__ import annotations
@@ -65,6 +67,39 @@ def held(engine: Engine, token: str) -> list[Due]:
             requested_mode=str((r.payload or {}).get("delivery") or IMMEDIATE))
         for r in rows
     ]
+
+
+def renew(engine: Engine, token: str, now: datetime, lease: timedelta) -> set[int]:
+    """Extend the lease on every pending row `token` still holds; returns their ids.
+
+    Called before each wave of sends, so a long cycle never outlives its lease. A row missing
+    from the result was taken over by another replica (our lease had expired): it must not be
+    sent by us.
+    """
+    with engine.begin() as conn:
+        conn.execute(
+            update(deliveries)
+            .where(deliveries.c.lease_owner == token, deliveries.c.state == PENDING)
+            .values(lease_until=now + lease)
+        )
+        ids = conn.execute(
+            select(deliveries.c.id)
+            .where(deliveries.c.lease_owner == token, deliveries.c.state == PENDING)
+        ).scalars().all()
+    return {int(i) for i in ids}
+
+
+def release(engine: Engine, token: str, delivery_ids: Iterable[int]) -> None:
+    """Give rows back untouched (not an attempt), for any replica's next cycle."""
+    ids = list(delivery_ids)
+    if not ids:
+        return
+    with engine.begin() as conn:
+        conn.execute(
+            update(deliveries)
+            .where(deliveries.c.id.in_(ids), deliveries.c.lease_owner == token)
+            .values(lease_owner=None, lease_until=None)
+        )
 
 
 def postpone(engine: Engine, token: str, until: Mapping[int, datetime]) -> None:

@@ -9,7 +9,8 @@ pending --HTTP 410--> failed, and the channel disabled   (operator told once)
 
 The schedule starts at a delivery's first attempt (`delivery_progress.first_attempt_at`; replay
 resets it) and is spent `give_up_after` later. Every attempt is appended to `delivery_attempts`.
-Writes are conditioned on the lease token, so a worker that lost its lease changes nothing.
+Every write is conditioned on the lease token (the row is locked, and the UPDATE itself says
+`lease_owner = token`), so a worker whose lease was taken over changes nothing.
 """
 
 from __future__ import annotations
@@ -70,11 +71,32 @@ def first_attempt(conn: Connection, delivery_id: int, now: datetime) -> datetime
     return started_at
 
 
+def _started(conn: Connection, delivery_id: int, now: datetime) -> datetime:
+    """When the retry schedule started (`now` for a first attempt), without writing it."""
+    started: datetime | None = conn.execute(
+        select(delivery_progress.c.first_attempt_at)
+        .where(delivery_progress.c.delivery_id == delivery_id)
+    ).scalar()
+    return started or now
+
+
 def _still_ours(conn: Connection, item: Due, token: str) -> bool:
+    """Whether `token` holds the row; on PostgreSQL the row stays locked until commit."""
     owner = conn.execute(
         select(deliveries.c.lease_owner).where(deliveries.c.id == item.delivery_id)
+        .with_for_update()
     ).scalar()
     return owner == token
+
+
+def _write_if_ours(conn: Connection, item: Due, token: str, values: Mapping[str, object]) -> bool:
+    """The final state write, only while `token` still holds the lease (True when written)."""
+    result = conn.execute(
+        update(deliveries)
+        .where(deliveries.c.id == item.delivery_id, deliveries.c.lease_owner == token)
+        .values(**values)
+    )
+    return result.rowcount == 1
 
 
 def _log_attempt(conn: Connection, item: Due, send: Send, now: datetime, outcome: str,
@@ -89,12 +111,11 @@ def record_success(conn: Connection, send: Send, token: str, now: datetime,
     """Mark every item sent; returns how many were still ours."""
     count = 0
     for item in send.items:
-        if not _still_ours(conn, item, token):
+        if not _still_ours(conn, item, token) or not _write_if_ours(conn, item, token, {
+                "state": SENT, "sent_at": now, "attempts": item.attempts + 1,
+                "last_error": None, "lease_owner": None, "lease_until": None}):
             continue
         first_attempt(conn, item.delivery_id, now)
-        conn.execute(update(deliveries).where(deliveries.c.id == item.delivery_id).values(
-            state=SENT, sent_at=now, attempts=item.attempts + 1, last_error=None,
-            lease_owner=None, lease_until=None))
         conn.execute(update(delivery_progress)
                      .where(delivery_progress.c.delivery_id == item.delivery_id)
                      .values(carriers_shown=carriers_shown.get(item.alert_id, 0)))
@@ -111,7 +132,7 @@ def record_failure(conn: Connection, send: Send, token: str, now: datetime,
     for item in send.items:
         if not _still_ours(conn, item, token):
             continue
-        started = first_attempt(conn, item.delivery_id, now)
+        started = _started(conn, item.delivery_id, now)
         values: dict[str, object] = {"attempts": item.attempts + 1, "last_error": str(error),
                                      "lease_owner": None, "lease_until": None}
         if error.retryable and now - started < recorder.policy.give_up_after:
@@ -124,7 +145,9 @@ def record_failure(conn: Connection, send: Send, token: str, now: datetime,
             outcome = DEAD if error.retryable else FAILED
             values["state"] = outcome
             given_up.append(item)
-        conn.execute(update(deliveries).where(deliveries.c.id == item.delivery_id).values(**values))
+        if not _write_if_ours(conn, item, token, values):
+            continue
+        first_attempt(conn, item.delivery_id, now)
         _log_attempt(conn, item, send, now, outcome, str(error))
         counts[outcome] += 1
     if error.disable_endpoint:

@@ -1,7 +1,9 @@
 """Delivery settings (`settings.delivery` in feeds.yaml): retry schedule, deadlines, storm control.
 
 Defaults give at-least-once delivery over a receiver outage of more than a day: backoff from 30 s
-doubling to a 2 h cap, with jitter, until 26 h after the first attempt.
+doubling to a 2 h cap, with jitter, until 26 h after the first attempt. The lease is renewed
+before each wave of `concurrency` sends, so it must outlast one wave with room to spare: at least
+twice `attempt_deadline`.
 """
 
 from __future__ import annotations
@@ -50,8 +52,10 @@ class DeliverySettings(BaseModel):
     def _consistent(self) -> DeliverySettings:
         if self.retry_cap < self.retry_base:
             raise ValueError("retry_cap must be at least retry_base")
-        if self.lease <= self.attempt_deadline:
-            raise ValueError("lease must be longer than attempt_deadline")
+        if self.lease < 2 * self.attempt_deadline:
+            # the worker renews the lease before each wave of sends; a wave takes up to
+            # attempt_deadline and the rest of the lease covers building and recording it
+            raise ValueError("lease must be at least twice attempt_deadline")
         for name, rate in self.rate_limits.items():
             if rate <= 0:
                 raise ValueError(f"rate_limits.{name} must be positive")

@@ -1,10 +1,13 @@
 """The delivery worker: one cycle of claim -> plan -> send -> record, plus operator notices.
 
 `deliver_due()` is the whole pipeline in one short function. Rows are leased (`claims`), storm
-control and digests decide what goes out now (`plan`), messages are built from the alerts
-(`messages`), sends run in threads under a hard deadline (`deadline`), and each outcome goes
-through the one state machine in `record`. "Sent" is written only after the notifier returned;
-a crash between the two repeats the send with the same idempotency key after the lease expires.
+control and digests decide what goes out now (`plan`), then sends go out in waves of
+`concurrency`: before each wave the lease is renewed (so a long cycle never outlives it, and a row
+another replica took over is not sent), messages are built from the alerts (`messages`), sends
+run in threads under a hard deadline (`deadline`), and each outcome goes through the one state
+machine in `record`, whose writes are conditioned on our lease token. "Sent" is written only
+after the notifier returned; a crash between the two repeats the send with the same idempotency
+key after the lease expires.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import logging
 import random
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -49,6 +52,7 @@ class DeliveryReport:
     failed: int = 0
     dead: int = 0
     deferred: int = 0
+    lost: int = 0  # leased rows another replica took over before we sent them (not sent)
     messages: int = 0
     notices: int = 0
     errors: list[str] = field(default_factory=list)
@@ -86,6 +90,8 @@ class DeliveryWorker:
         self._owner = owner
         self._carriers = carriers
         self._lease = lease or s.lease
+        if self._lease < 2 * s.attempt_deadline:
+            raise ValueError("the lease must be at least twice attempt_deadline")
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
         self._recorder = Recorder(
             policy=policy or RetryPolicy(s.retry_base, s.retry_cap, s.give_up_after),
@@ -104,13 +110,38 @@ class DeliveryWorker:
             plan = self._plan(due, token, now)
             claims.postpone(self._engine, token, plan.deferred)
             report.deferred = len(plan.deferred)
-            prepared = [self._prepare(send, now) for send in plan.sends]
-            outcomes = self._runner.run_many([(p.action, p.send.channel) for p in prepared])
-            for item, error in zip(prepared, outcomes, strict=True):
-                self._record(item, error, token, report)
+            size = self.settings.concurrency
+            for start in range(0, len(plan.sends), size):
+                self._wave(plan.sends[start:start + size], token, now, report)
         report.notices = send_notices(self._engine, self._notifiers, self._clock(),
                                       self._runner.run_one, self._rng)
         return report
+
+    def _wave(self, sends: Sequence[Send], token: str, now: datetime,
+              report: DeliveryReport) -> None:
+        """Renew the lease, then send at most `concurrency` messages and record each outcome.
+
+        A wave lasts at most `attempt_deadline` and the lease is at least twice that, so the
+        rows stay ours from the renewal to the recording, however many waves the cycle has.
+        """
+        held = claims.renew(self._engine, token, self._clock(), self._lease)
+        ours: list[Send] = []
+        lost: list[int] = []
+        for send in sends:
+            ids = [d.delivery_id for d in send.items]
+            if all(i in held for i in ids):
+                ours.append(send)
+            else:
+                lost += ids
+        if lost:
+            claims.release(self._engine, token, lost)  # only the ones still ours are touched
+            report.lost += len(lost)
+            log.warning("lease lost before sending; %d delivery(ies) not sent by this worker",
+                        len(lost))
+        prepared = [self._prepare(send, now) for send in ours]
+        outcomes = self._runner.run_many([(p.action, p.send.channel) for p in prepared])
+        for item, error in zip(prepared, outcomes, strict=True):
+            self._record(item, error, token, report)
 
     def _plan(self, due: list[Due], token: str, now: datetime) -> Plan:
         with self._engine.begin() as conn:

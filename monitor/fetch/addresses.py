@@ -22,14 +22,45 @@ def parse_networks(
     return tuple(ipaddress.ip_network(c, strict=False) for c in cidrs)
 
 
-def is_allowed(address: IPAddress, allow: Iterable[str]) -> bool:
-    """True if `address` is public, or inside one of the allowed networks."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address carries (mapped, 6to4, Teredo, NAT64, compatible)."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address.teredo is not None:
+        return address.teredo[1]
+    packed = int(address)
+    if any(address in net for net in NAT64) or (packed >> 32 == 0 and packed > 0xFFFF):
+        return ipaddress.IPv4Address(packed & 0xFFFFFFFF)
+    return None
+
+
+def _allowed_one(address: IPAddress, allow: Iterable[str]) -> bool:
     for network in parse_networks(allow):
         if address.version == network.version and address in network:
             return True
+    if isinstance(address, ipaddress.IPv6Address) and address.is_site_local:
+        return False
     return address.is_global and not address.is_multicast
+
+
+def is_allowed(address: IPAddress, allow: Iterable[str]) -> bool:
+    """True if `address` is public, or inside one of the allowed networks.
+
+    An IPv6 address that embeds an IPv4 address is allowed only if both are.
+    """
+    allow = tuple(allow)
+    if isinstance(address, ipaddress.IPv6Address):
+        inner = embedded_ipv4(address)
+        if inner is not None:
+            if address.ipv4_mapped is not None:
+                return _allowed_one(inner, allow)
+            return _allowed_one(inner, allow) and _allowed_one(address, allow)
+    return _allowed_one(address, allow)
 
 
 def literal_address(host: str) -> IPAddress | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+import zlib
 from collections import defaultdict
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -18,7 +19,8 @@ import httpx
 
 from monitor.config.models import FetchSettings
 from monitor.errors import FetchError, FetchErrorKind
-from monitor.fetch.guard import BlockedAddressError, GuardedBackend
+from monitor.fetch.decode import ACCEPT_ENCODING, BoundedDecoder, TooLarge, UnsupportedEncoding
+from monitor.fetch.guard import FETCH_DEADLINE, BlockedAddressError, GuardedBackend
 from monitor.notify.http_status import retry_after_seconds
 
 
@@ -58,7 +60,7 @@ def build_client(
         timeout=timeout,
         follow_redirects=True,
         max_redirects=settings.max_redirects,
-        headers={"user-agent": settings.user_agent},
+        headers={"user-agent": settings.user_agent, "accept-encoding": ACCEPT_ENCODING},
         verify=True,
     )
 
@@ -116,15 +118,18 @@ class Fetcher:
         if last_modified:
             headers["if-modified-since"] = last_modified
         with self._global, self._host_slot(url):
+            deadline = time.monotonic() + self._settings.deadline.total_seconds()
+            token = FETCH_DEADLINE.set(deadline)
             try:
-                return self._get(url, headers)
+                return self._get(url, headers, deadline)
             except FetchError:
                 raise
             except (httpx.HTTPError, httpx.InvalidURL) as exc:
                 raise classify(exc, url) from None
+            finally:
+                FETCH_DEADLINE.reset(token)
 
-    def _get(self, url: str, headers: dict[str, str]) -> FetchResult:
-        deadline = time.monotonic() + self._settings.deadline.total_seconds()
+    def _get(self, url: str, headers: dict[str, str], deadline: float) -> FetchResult:
         cap = self._settings.max_bytes
         with self._client.stream("GET", url, headers=headers) as response:
             final = str(response.url)
@@ -158,15 +163,24 @@ class Fetcher:
                 raise FetchError(
                     FetchErrorKind.TOO_LARGE, url, f"declared {declared} bytes > cap {cap}"
                 )
-            chunks: list[bytes] = []
-            size = 0
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > cap:
-                    raise FetchError(FetchErrorKind.TOO_LARGE, url, f"more than {cap} bytes")
-                if time.monotonic() > deadline:
-                    raise FetchError(FetchErrorKind.TIMEOUT, url, "total deadline exceeded")
-                chunks.append(chunk)
+            try:
+                # A response built in memory (httpx.MockTransport) arrives decoded already.
+                in_memory = response.is_stream_consumed
+                encoding = "" if in_memory else response.headers.get("content-encoding", "")
+                decoder = BoundedDecoder(encoding, cap)
+                chunks = []
+                for raw in [response.content] if in_memory else response.iter_raw():
+                    chunks.append(decoder.feed(raw))
+                    if time.monotonic() > deadline:
+                        raise FetchError(FetchErrorKind.TIMEOUT, url, "total deadline exceeded")
+            except TooLarge as exc:
+                raise FetchError(FetchErrorKind.TOO_LARGE, url, str(exc)) from None
+            except UnsupportedEncoding as exc:
+                raise FetchError(FetchErrorKind.PROTOCOL, url, f"content-encoding {exc}") from None
+            except zlib.error as exc:
+                raise FetchError(
+                    FetchErrorKind.PROTOCOL, url, f"bad compressed body: {exc}"
+                ) from None
             return FetchResult(
                 url=final,
                 status=response.status_code,

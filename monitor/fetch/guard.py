@@ -7,14 +7,62 @@ allow-list does not permit. TLS still verifies the certificate against the URL's
 
 from __future__ import annotations
 
+import contextvars
 import ipaddress
 import socket
+import ssl
+import time
 from collections.abc import Iterable
 from typing import Any
 
 import httpcore
 
 from monitor.fetch.addresses import is_allowed
+
+FETCH_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "fetch_deadline", default=None
+)
+
+
+def _remaining(timeout: float | None) -> float | None:
+    """The socket timeout for the next operation: at most what is left of the fetch deadline."""
+    deadline = FETCH_DEADLINE.get()
+    if deadline is None:
+        return timeout
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise httpcore.ReadTimeout("total fetch deadline exceeded")
+    return left if timeout is None else min(timeout, left)
+
+
+class DeadlineStream(httpcore.NetworkStream):
+    """A network stream whose every read and write is bounded by the current fetch deadline,
+    so a server trickling its headers (or its TLS handshake) cannot outlast the deadline."""
+
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _remaining(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _remaining(timeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        return DeadlineStream(
+            self._inner.start_tls(ssl_context, server_hostname, _remaining(timeout))
+        )
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
 
 
 class BlockedAddressError(httpcore.ConnectError):
@@ -50,8 +98,10 @@ class GuardedBackend(httpcore.SyncBackend):
         last: Exception | None = None
         for info in allowed:
             try:
-                return super().connect_tcp(
-                    str(info[4][0]), port, timeout, local_address, socket_options
+                return DeadlineStream(
+                    super().connect_tcp(
+                        str(info[4][0]), port, _remaining(timeout), local_address, socket_options
+                    )
                 )
             except httpcore.ConnectError as exc:
                 last = exc

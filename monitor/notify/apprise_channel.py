@@ -3,7 +3,8 @@
 The Apprise URL is a credential, so it is a SecretRef and registered with the log redactor.
 Apprise gets one URL, no config files, no plugin directories and no image URLs (so it fetches
 nothing and points receivers at nothing but our text): its only network I/O is to the target.
-Apprise reports only success or failure, so every failure is retried (see `classify`).
+Apprise reports only success or failure, so every failure is retried (see `classify`). The title
+may become a mail Subject (mailto://), so it is made header-safe like the email channel's.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from monitor.notify.base import (
     ChannelType,
 )
 from monitor.notify.classify import apprise_failed
-from monitor.notify.render import batch_text, one_line, plain_text
+from monitor.notify.headers import header_safe
+from monitor.notify.render import batch_text, plain_text
 
 # Apprise imports the deprecated `imghdr` lazily, inside notify(); import it once here, quietly,
 # so that a send never raises a DeprecationWarning where warnings are errors.
@@ -62,10 +64,10 @@ class AppriseNotifier:
         self._timeout = timeout
 
     def send(self, alert: AlertMessage, *, idempotency_key: str) -> None:
-        self._notify(one_line(f"{alert.rule}: {alert.headline}", 250), plain_text(alert))
+        self._notify(header_safe(f"{alert.rule}: {alert.headline}", 250), plain_text(alert))
 
     def send_batch(self, batch: AlertBatch, *, idempotency_key: str) -> None:
-        self._notify(one_line(batch.title, 250), batch_text(batch))
+        self._notify(header_safe(batch.title, 250), batch_text(batch))
 
     def _notify(self, title: str, body: str) -> None:
         client = _client(self._url, self._timeout)

@@ -1,8 +1,9 @@
 """The email channel: one message per alert (or per digest/group) over SMTP, text and HTML parts.
 
-Headers built from feed text are sanitised here (CR/LF and RFC 2047 encoded words removed):
-the Python 3.11.7 on our machines is affected by CVE-2024-6923, so the standard library's own
-header folding cannot be relied on to refuse injected newlines. The HTML part comes from a
+Headers built from feed text go through `headers.header_safe` (CR/LF and RFC 2047 encoded words
+removed, every `=?` broken up): the Python 3.11.7 on our machines is affected by CVE-2024-6923,
+so the standard library's own header folding cannot be relied on to refuse injected newlines.
+From and To come from the configuration only, never from feed text. The HTML part comes from a
 Jinja2 template with autoescaping; highlights are inserted as `<mark>` around escaped text.
 """
 
@@ -32,9 +33,9 @@ from monitor.notify.base import (
     SmtpFactory,
 )
 from monitor.notify.classify import smtp_error
-from monitor.notify.render import batch_text, clean, mark, one_line, plain_text
+from monitor.notify.headers import header_safe as header_safe
+from monitor.notify.render import batch_text, clean, mark, plain_text
 
-_ENCODED_WORD = re.compile(r"=\?[^?]*\?[bBqQ]\?[^?]*\?=")
 _SAFE_URL = re.compile(r"^https?://", re.IGNORECASE)
 
 
@@ -49,11 +50,6 @@ class EmailOptions(ChannelOptionsBase):
     to: tuple[str, ...] = Field(min_length=1)
     subject_prefix: str = "[news-monitor]"
     timeout: float = Field(default=30.0, gt=0, le=300)
-
-
-def header_safe(text: str, limit: int = 200) -> str:
-    """Feed text made safe for a mail header: one line, no encoded words."""
-    return one_line(_ENCODED_WORD.sub("", one_line(text, 2000)), limit)
 
 
 def _env() -> Environment:

@@ -1,51 +1,54 @@
 """Plain-text rendering of alerts, shared by the console and the text part of emails.
 
 Feed-derived text is untrusted: control characters (including CR/LF inside one-line fields) are
-removed before anything is shown, so a headline cannot forge extra lines or terminal escapes.
+removed before anything is shown (`sanitise`), so a headline cannot forge extra lines or terminal
+escapes.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from monitor.notify.base import AlertBatch, AlertMessage, PassageView
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029\u200e\u200f\u202a-\u202e]")
-
-
-def clean(text: str) -> str:
-    """Untrusted text without lone surrogates (unencodable) and control characters but newlines."""
-    text = text.encode("utf-8", "replace").decode("utf-8")
-    return _CONTROL.sub("", unicodedata.normalize("NFC", text))
+from monitor.notify.sanitise import clean as clean
+from monitor.notify.sanitise import one_line as one_line
+from monitor.notify.sanitise import one_line_pieces
 
 
-def one_line(text: str, limit: int = 300) -> str:
-    """Collapse untrusted text to one safe line of at most `limit` characters."""
-    text = clean(text.replace("\r", " ").replace("\n", " "))
-    text = re.sub(r"\s+", " ", text).strip()
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def _ranges(highlights: Iterable[tuple[int, int]], length: int) -> list[tuple[int, int]]:
+    """The usable highlights: in bounds, non-empty, non-overlapping, in order."""
+    ranges: list[tuple[int, int]] = []
+    pos = 0
+    for start, end in sorted(highlights):
+        if start < pos or end > length or start >= end:
+            continue
+        ranges.append((start, end))
+        pos = end
+    return ranges
 
 
 def mark(
     passage: PassageView, left: str, right: str, escape: Callable[[str], str] | None = None
 ) -> str:
-    """The passage text with each highlight wrapped in `left`/`right`.
+    """The passage text, made one safe line, with each highlight wrapped in `left`/`right`.
 
-    `escape`, when given, is applied to the text between markers (not to the markers).
+    Highlights are offsets into the raw passage text; the text is cut at them before it is
+    cleaned (`one_line_pieces`), so they stay on the same characters whatever whitespace or
+    control characters the cleaning removes. `escape`, when given, is applied to the text
+    between markers (not to the markers).
     """
     esc: Callable[[str], str] = escape or (lambda s: s)
-    text = one_line(passage.text, limit=10_000)
-    out: list[str] = []
+    text = passage.text
+    cuts: list[tuple[int, int, bool]] = []
     pos = 0
-    for start, end in sorted(passage.highlights):
-        if start < pos or end > len(text) or start >= end:
-            continue
-        out.append(esc(text[pos:start]))
-        out.append(left + esc(text[start:end]) + right)
+    for start, end in _ranges(passage.highlights, len(text)):
+        cuts += [(pos, start, False), (start, end, True)]
         pos = end
-    out.append(esc(text[pos:]))
+    cuts.append((pos, len(text), False))
+    pieces = one_line_pieces([text[a:b] for a, b, _ in cuts], limit=10_000)
+    out: list[str] = []
+    for piece, (_, _, highlighted) in zip(pieces, cuts, strict=True):
+        out.append(left + esc(piece) + right if highlighted and piece else esc(piece))
     return "".join(out)
 
 

@@ -40,10 +40,14 @@ class SlackOptions(ChannelOptionsBase):
     rate_limit: float | None = Field(default=1.0, gt=0, description="Slack allows ~1 msg/s")
 
 
+def entities(text: str) -> str:
+    """`&<>` as entities (for text already made one safe line, e.g. by `mark`)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def escape(text: str, limit: int = 300) -> str:
     """Untrusted text for Slack mrkdwn: one line, control-free, `&<>` as entities."""
-    text = one_line(text, limit)
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return entities(one_line(text, limit))
 
 
 def plain(text: str, limit: int = 150) -> str:
@@ -78,7 +82,9 @@ def alert_blocks(alert: AlertMessage) -> list[dict[str, Any]]:
         {"type": "section", "text": _mrkdwn(_meta(alert))},
     ]
     for passage in alert.passages[:5]:
-        text = mark(passage, "\x00", "\x01", escape=lambda s: escape(s, 10_000))
+        # mark() cleans the text (so the markers cannot come from the feed); the pieces keep
+        # their spaces, which re-trimming each one with escape() would lose
+        text = mark(passage, "\x00", "\x01", escape=entities)
         text = text.replace("\x00", "*").replace("\x01", "*")
         blocks.append({"type": "section", "text": _mrkdwn(
             f">{text[:2500]}\n_{escape(passage.clause, 200)}_")})

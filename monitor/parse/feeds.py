@@ -60,6 +60,11 @@ def _iso(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def _text(value: object, limit: int = 500) -> str | None:
+    """Untrusted JSON metadata as a bounded string, or None if it is not a string."""
+    return value[:limit] if isinstance(value, str) and value else None
+
+
 def _looks_like_json(body: bytes) -> bool:
     return body.lstrip()[:1] == b"{"
 
@@ -71,7 +76,7 @@ def parse_json_feed(body: bytes, base_url: str) -> list[FeedEntry]:
         raise ParseError(f"not a valid JSON Feed: {exc}") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("items"), list):
         raise ParseError("not a JSON Feed: no 'items' list")
-    language = doc.get("language") if isinstance(doc.get("language"), str) else None
+    language = _text(doc.get("language"))
     entries = []
     for item in doc["items"][:MAX_ENTRIES]:
         if not isinstance(item, dict):
@@ -80,7 +85,8 @@ def parse_json_feed(body: bytes, base_url: str) -> list[FeedEntry]:
         if not isinstance(link, str) or not link:
             continue
         authors = item.get("authors") or ([item["author"]] if item.get("author") else [])
-        author = authors[0].get("name") if authors and isinstance(authors[0], dict) else None
+        first = authors[0] if isinstance(authors, list) and authors else None
+        author = _text(first.get("name")) if isinstance(first, dict) else None
         guid = item.get("id")
         entries.append(
             FeedEntry(
@@ -91,7 +97,7 @@ def parse_json_feed(body: bytes, base_url: str) -> list[FeedEntry]:
                 content=str(item.get("content_html") or item.get("content_text") or ""),
                 published=_iso(item.get("date_published")) or _iso(item.get("date_modified")),
                 author=author,
-                language=item.get("language") or language,
+                language=_text(item.get("language")) or language,
             )
         )
     return entries

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from monitor.config.yamlfile import StrictLoader as _StrictLoader
 from monitor.errors import ConfigError, ConfigProblem
 from monitor.rules.concepts import compile_queries
 from monitor.rules.model import DELIVERIES, Example, Rule, RuleSet
@@ -29,21 +30,6 @@ EXAMPLE_KEYS = frozenset(
     {"rule", "expect", "title", "text", "file", "lang", "source", "tags", "note"}
 )
 EXPECTS = {"match": True, "no_match": False}
-
-
-class _StrictLoader(yaml.SafeLoader):
-    """A safe loader that refuses duplicate keys instead of keeping the last one."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r}", key_node.start_mark
-                )
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
 
 
 def load_rules(directory: Path) -> RuleSet:

@@ -33,7 +33,8 @@ class SourceState:
 
 
 def sync_sources(conn: Connection, specs: Iterable[SourceSpec]) -> None:
-    """Insert rows for new sources; a changed URL resets the validators (not the schedule)."""
+    """Insert rows for new sources; a changed URL resets the validators and the backlog mark
+    (so the new feed's existing entries don't alert), not the schedule."""
     existing = {row.name: row.url for row in conn.execute(select(sources.c.name, sources.c.url))}
     for spec in specs:
         if spec.name not in existing:
@@ -53,6 +54,7 @@ def sync_sources(conn: Connection, specs: Iterable[SourceSpec]) -> None:
                     url=spec.url,
                     etag=None,
                     last_modified=None,
+                    backlog_seen=False,  # a new feed's backlog must not flood the channels
                 )
             )
 

@@ -61,7 +61,6 @@ def test_backlog_then_alerts_then_quiet(
     assert first.returncode == 0, first.stderr
     assert smtp.messages == [] and hook.received == []  # backlog does not alert
 
-    moura = fixture_article("wire-moura")
     hombori = fixture_article("wire-hombori")
     news.publish("wire", fixture_article("neg-jihadist"))
     news.publish("wire", hombori)
@@ -78,7 +77,6 @@ def test_backlog_then_alerts_then_quiet(
     assert hombori.title[:40] in mail["Subject"]
     assert mail.get_body(("plain",)) is not None and mail.get_body(("html",)) is not None
     assert "<mark>" in mail.get_body(("html",)).get_content()
-    del moura
 
     third = monitor(config, "run", "--once", env=ENV)
     assert third.returncode == 0, third.stderr

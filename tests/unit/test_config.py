@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -82,7 +83,14 @@ channels:
         ROOT / "rules",
         environ={"HOOK_URL": "https://hooks.example.org/t/SECRET123"},
     )
-    assert "SECRET123" not in repr(config.channels)
+    from monitor.app import App
+
+    config = replace(config, settings=config.settings.model_copy(update={"storage_dir": str(tmp_path)}))
+    app = App(config)
+    try:
+        assert "SECRET123" not in repr(app.notifiers) + repr(config)
+    finally:
+        app.close()
 
 
 def test_shipped_configuration_is_valid() -> None:
@@ -108,3 +116,30 @@ def test_database_url_from_environment(tmp_path: Path) -> None:
     assert config.database_url == "postgresql://u@db/monitor"
     default = load_config(write(tmp_path, "sources: []\n"), ROOT / "rules", environ={})
     assert default.database_url == f"sqlite:///{tmp_path / 'storage' / 'monitor.db'}"
+
+
+def test_duplicate_keys_negative_values_and_nested_secrets_are_refused(tmp_path: Path) -> None:
+    text = """
+settings:
+  default_interval: -5
+  fetch:
+    max_bytes: -1
+    deadline: 0
+channels:
+  mail:
+    type: webhook
+    url: https://hooks.example.org/a
+  hook:
+    type: webhook
+    url: https://hooks.example.org/b
+    secrets: [{env: X, value: hunter2-nested}]
+"""
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, text), ROOT / "rules", environ={"X": "whsec_abc"})
+    paths = {p.path for p in caught.value.problems}
+    assert {"settings.default_interval", "settings.fetch.max_bytes", "settings.fetch.deadline"} <= paths
+    assert "hunter2" not in str(caught.value)
+    duplicated = text.replace("  hook:\n", "  mail:\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, duplicated), ROOT / "rules", environ={"X": "whsec_abc"})
+    assert "duplicate key 'mail'" in str(caught.value)

@@ -176,3 +176,67 @@ def test_canonical_url_strips_tracking_and_normalises() -> None:
         == "https://example.org/news/a?a=1&b=2"
     )
     assert canonical_url("http://example.org") == "http://example.org/"
+
+
+@pytest.mark.parametrize("address", [
+    "64:ff9b::a9fe:a9fe", "64:ff9b:1::a9fe:a9fe", "2002:a9fe:a9fe::1", "::a9fe:a9fe", "::7f00:1",
+    "::ffff:10.0.0.1", "fec0::1", "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+])
+def test_ipv6_forms_embedding_private_ipv4_are_refused(address: str) -> None:
+    import ipaddress
+
+    from monitor.fetch.addresses import is_allowed
+
+    assert not is_allowed(ipaddress.ip_address(address), ())
+    assert is_allowed(ipaddress.ip_address("2606:4700:4700::1111"), ())
+    assert is_allowed(ipaddress.ip_address("64:ff9b::5db8:d70e"), ())  # NAT64 of a public address
+
+
+def test_deadline_covers_a_server_trickling_its_headers() -> None:
+    """Headers sent one byte at a time, each within the read timeout: the deadline still holds."""
+    import time
+
+    class Trickle(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            try:
+                for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 200:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(0.1)
+            except OSError:
+                pass
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Trickle)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        settings = FetchSettings(allow_networks=("127.0.0.0/8",), deadline=1, read_timeout=5)
+        f = Fetcher(build_client(settings), settings)
+        started = time.monotonic()
+        with pytest.raises(FetchError) as caught:
+            f.get(f"http://127.0.0.1:{server.server_address[1]}/")
+        assert caught.value.kind is FetchErrorKind.TIMEOUT
+        assert time.monotonic() - started < 4  # bounded by the deadline, not by 200 reads
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_bounded_decoder_never_inflates_far_past_the_cap() -> None:
+    import gzip
+    import zlib
+
+    from monitor.fetch.decode import BoundedDecoder, TooLarge
+
+    bomb = gzip.compress(b"\0" * 50_000_000)
+    decoder = BoundedDecoder("gzip", 1_000_000)
+    with pytest.raises(TooLarge):
+        for i in range(0, len(bomb), 65536):
+            out = decoder.feed(bomb[i : i + 65536])
+            assert len(out) <= 1_000_001
+    raw_deflate = zlib.compressobj(wbits=-15)
+    body = raw_deflate.compress(b"hello world") + raw_deflate.flush()
+    assert BoundedDecoder("deflate", 100).feed(body) == b"hello world"

@@ -68,11 +68,7 @@ def test_garbage_is_a_clear_parse_error(body: bytes) -> None:
 
 
 def test_entity_expansion_and_external_entities_are_not_followed() -> None:
-    for body in (BILLION_LAUGHS, EXTERNAL_ENTITY):
-        try:
-            entries = parse_feed(body, "https://ex.org/feed")
-        except ParseError:
-            continue
-        for entry in entries:
-            assert len(entry.title) < 10_000
-            assert "root:" not in entry.title
+    (laughs,) = parse_feed(BILLION_LAUGHS, "https://ex.org/feed")
+    assert len(laughs.title) < 100  # the entity is left unexpanded, not blown up
+    (xxe,) = parse_feed(EXTERNAL_ENTITY, "https://ex.org/feed")
+    assert xxe.link == "https://ex.org/y" and "root:" not in xxe.title  # no file was read

@@ -125,3 +125,34 @@ def test_seen_entries_and_one_alert_per_rule_and_story(db_url: str) -> None:
         keys = conn.execute(sa.select(deliveries.c.idempotency_key)).scalars().all()
     assert len(keys) == 3 == len(set(keys))
     engine.dispose()
+
+
+def test_rollback_after_mark_seen_leaves_nothing(db_url: str) -> None:
+    """A crash after an entry is marked seen but before commit must not lose the entry."""
+    engine = open_database(db_url)
+
+    class Crash(Exception):
+        pass
+
+    try:
+        with engine.begin() as conn:
+            assert articles_repo.mark_seen(conn, "wire", "guid-9", NOW)
+            articles_repo.insert_article(conn, article("https://ex.org/z"))
+            raise Crash
+    except Crash:
+        pass
+    with engine.connect() as conn:
+        assert articles_repo.unseen_keys(conn, "wire", ["guid-9"]) == {"guid-9"}
+        assert list(articles_repo.iter_articles(conn)) == []
+    engine.dispose()
+
+
+def test_changing_a_source_url_resets_validators_and_backlog(db_url: str) -> None:
+    engine = open_database(db_url)
+    with engine.begin() as conn:
+        sources_repo.sync_sources(conn, [SourceSpec(name="s", url="https://ex.org/a")])
+        sources_repo.record_success(conn, "s", now=NOW, next_poll=NOW, etag='"e"', last_modified=None)
+        sources_repo.sync_sources(conn, [SourceSpec(name="s", url="https://ex.org/b")])
+        (state,) = sources_repo.get_states(conn)
+    assert state.url == "https://ex.org/b" and state.etag is None and not state.backlog_seen
+    engine.dispose()
