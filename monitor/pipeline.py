@@ -182,12 +182,9 @@ def to_document(candidate: Candidate) -> tuple[repo.NewArticle, Document]:
 def group(
     conn: Connection, grouper: Grouper, article_id: int, article: repo.NewArticle
 ) -> DedupResult:
-    """Copy and story of a new article: same canonical URL first, then the dedup index."""
-    same_url = repo.find_by_canonical_url(conn, article.canonical_url, article_id)
-    if same_url is not None and same_url["story_id"] is not None:
-        original = int(same_url["copy_of"] or same_url["id"])
-        return DedupResult(copy_of=original, story_id=int(same_url["story_id"]), reason="same-url")
-    return grouper.classify(
+    """Copy and story of a new article. The dedup index always records it (so it is listed as
+    "also carried by"); an identical canonical URL overrides the index's decision."""
+    decision = grouper.classify(
         conn,
         DedupInput(
             article_id=article_id,
@@ -199,6 +196,11 @@ def group(
             source=article.source,
         ),
     )
+    same_url = repo.find_by_canonical_url(conn, article.canonical_url, article_id)
+    if decision.copy_of is None and same_url is not None and same_url["story_id"] is not None:
+        original = int(same_url["copy_of"] or same_url["id"])
+        return DedupResult(copy_of=original, story_id=int(same_url["story_id"]), reason="same-url")
+    return decision
 
 
 def alert_payload(article: repo.NewArticle, match: RuleMatch) -> dict[str, Any]:
