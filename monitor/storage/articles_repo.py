@@ -97,15 +97,34 @@ def record_match(
     )
 
 
-def iter_articles(conn: Connection, since: datetime | None = None) -> Iterator[Mapping[str, Any]]:
-    """Stored articles in id order, each with the names of the rules it matched."""
-    query = select(articles).order_by(articles.c.id)
-    if since is not None:
-        query = query.where(articles.c.fetched_at >= since)
-    matches: dict[int, list[str]] = {}
-    for article_id, rule in conn.execute(
-        select(rule_matches.c.article_id, rule_matches.c.rule).order_by(rule_matches.c.rule)
-    ):
-        matches.setdefault(int(article_id), []).append(rule)
-    for row in conn.execute(query).mappings():
-        yield {**row, "rules": matches.get(int(row["id"]), [])}
+def iter_articles(
+    conn: Connection, since: datetime | None = None, *, page: int = 500
+) -> Iterator[Mapping[str, Any]]:
+    """Stored articles in id order, each with the names of the rules it matched.
+
+    Rows are read a page at a time, each page in its own short transaction, so a long export
+    never holds the database (SQLite transactions take the write lock).
+    """
+    last_id = 0
+    while True:
+        query = select(articles).where(articles.c.id > last_id).order_by(articles.c.id).limit(page)
+        if since is not None:
+            query = query.where(articles.c.fetched_at >= since)
+        rows = [dict(row) for row in conn.execute(query).mappings()]
+        ids = [int(row["id"]) for row in rows]
+        matches: dict[int, list[str]] = {}
+        if ids:
+            found = conn.execute(
+                select(rule_matches.c.article_id, rule_matches.c.rule)
+                .where(rule_matches.c.article_id.in_(ids))
+                .order_by(rule_matches.c.rule)
+            )
+            for article_id, rule in found:
+                matches.setdefault(int(article_id), []).append(rule)
+        if conn.in_transaction() and not conn.in_nested_transaction():
+            conn.commit()
+        for row in rows:
+            yield {**row, "rules": matches.get(int(row["id"]), [])}
+        if len(rows) < page:
+            return
+        last_id = ids[-1]

@@ -65,4 +65,5 @@ def test_daemon_alerts_reports_health_and_drains_on_sigterm(tmp_path: Path) -> N
             _, err = daemon.communicate(timeout=60)
         assert daemon.returncode == 0, err
         assert "draining" in err and "daemon stopped" in err
+        assert "job failed" not in err and "Traceback" not in err, err
         assert len(smtp.messages) == 1  # polling again never re-alerts

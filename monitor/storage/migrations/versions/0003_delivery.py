@@ -18,8 +18,9 @@ def upgrade() -> None:
     op.create_table(
         "delivery_attempts",
         sa.Column("id", ID, primary_key=True, autoincrement=True),
-        sa.Column("delivery_id", sa.BigInteger, sa.ForeignKey("deliveries.id"), nullable=False,
-                  index=True),
+        sa.Column(
+            "delivery_id", sa.BigInteger, sa.ForeignKey("deliveries.id"), nullable=False, index=True
+        ),
         sa.Column("attempt", sa.Integer, nullable=False),
         sa.Column("attempted_at", TS, nullable=False),
         sa.Column("outcome", sa.String(20), nullable=False),
@@ -56,6 +57,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("operator_notices", "delivery_channels", "delivery_progress",
-                  "delivery_attempts"):
+    for table in (
+        "operator_notices",
+        "delivery_channels",
+        "delivery_progress",
+        "delivery_attempts",
+    ):
         op.drop_table(table)
