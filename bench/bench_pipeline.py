@@ -23,9 +23,9 @@ import trafilatura
 from monitor.app import App
 from monitor.config.loader import load_config
 from monitor.corpus import load_corpus
-from tests.e2e.harness import ROOT, write_config
+from tests.e2e.harness import HOOK_SECRET, ROOT, write_config
 from tests.support.newsserver import NewsServer
-from tests.support.webhook import WebhookReceiver
+from tests.support.receivers import WebhookReceiver
 
 SITES = [
     ("wire", "rss", "share"),
@@ -48,7 +48,7 @@ def main() -> None:
         articles = articles[: args.limit]
     with (
         NewsServer() as news,
-        WebhookReceiver("whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw") as hook,
+        WebhookReceiver(secrets=(HOOK_SECRET,)) as hook,
         tempfile.TemporaryDirectory() as tmp,
     ):
         for name, fmt, boiler in SITES:
@@ -69,7 +69,7 @@ def main() -> None:
             "hook": {"type": "webhook", "url": hook.url, "secrets": [{"env": "BENCH_SECRET"}]}
         }
         config = write_config(Path(tmp), sources, channels, {"alert_backlog": True})
-        os.environ["BENCH_SECRET"] = hook.secret
+        os.environ["BENCH_SECRET"] = HOOK_SECRET
         app = App(load_config(config, ROOT / "rules"))
         try:
             warm = [app.extractor.submit(pages[0], urls[0]) for _ in range(4)]
@@ -91,7 +91,7 @@ def main() -> None:
     )
     print(
         f"alerts queued: {report.alerts}, delivered: {report.delivery.sent}, "
-        f"webhook received: {len(hook.received)}; peak RSS of the main process: {peak:.0f} MiB"
+        f"webhook received: {len(hook.accepted())}; peak RSS of the main process: {peak:.0f} MiB"
     )
 
 

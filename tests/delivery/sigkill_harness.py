@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 from monitor.storage.db import open_database
 from monitor.storage.tables import deliveries
 from tests.delivery.conftest import add_alerts
-from tests.delivery.receivers import WebhookReceiver
+from tests.support.receivers import WebhookReceiver
 
 
 @dataclass

@@ -13,7 +13,7 @@ from monitor.notify.base import ChannelDeps
 from monitor.notify.email import EmailNotifier, EmailOptions, _build
 from monitor.storage.tables import deliveries
 from tests.delivery.conftest import FakeClock, add_alerts
-from tests.delivery.receivers import SmtpServer
+from tests.support.receivers import SmtpServer
 
 pytestmark = pytest.mark.e2e
 

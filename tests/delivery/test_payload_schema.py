@@ -14,8 +14,8 @@ from monitor.delivery.worker import DeliveryWorker
 from monitor.notify.webhook import WebhookNotifier
 from tests.conftest import ROOT
 from tests.delivery.conftest import FakeClock, add_alerts
-from tests.delivery.receivers import WebhookReceiver
 from tests.delivery.schema_check import errors
+from tests.support.receivers import WebhookReceiver
 
 SCHEMA = json.loads((ROOT / "docs" / "webhook-payload.schema.json").read_text())
 

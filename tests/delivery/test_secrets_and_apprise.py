@@ -22,7 +22,7 @@ from monitor.notify.base import ChannelDeps
 from monitor.notify.registry import builtin_registry
 from monitor.storage.tables import deliveries
 from tests.delivery.conftest import FakeClock, add_alerts
-from tests.delivery.receivers import SmtpServer, WebhookReceiver
+from tests.support.receivers import SmtpServer, WebhookReceiver
 
 pytestmark = pytest.mark.e2e
 

@@ -18,7 +18,7 @@ from monitor.delivery.worker import DeliveryWorker
 from monitor.notify.webhook import WebhookNotifier
 from monitor.storage.tables import deliveries
 from tests.delivery.conftest import FakeClock, RecordingNotifier, add_alerts
-from tests.delivery.receivers import WebhookReceiver
+from tests.support.receivers import WebhookReceiver
 
 pytestmark = pytest.mark.e2e
 

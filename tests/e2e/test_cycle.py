@@ -16,8 +16,7 @@ import pytest
 
 from tests.e2e.harness import HOOK_SECRET, export, fixture_article, monitor, write_config
 from tests.support.newsserver import NewsServer
-from tests.support.smtp import SmtpServer
-from tests.support.webhook import WebhookReceiver
+from tests.support.receivers import SmtpServer, WebhookReceiver
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 ENV = {"E2E_HOOK_SECRET": HOOK_SECRET}
@@ -25,7 +24,7 @@ ENV = {"E2E_HOOK_SECRET": HOOK_SECRET}
 
 @pytest.fixture
 def world() -> Iterator[tuple[NewsServer, SmtpServer, WebhookReceiver]]:
-    with NewsServer() as news, SmtpServer() as smtp, WebhookReceiver(HOOK_SECRET) as hook:
+    with NewsServer() as news, SmtpServer() as smtp, WebhookReceiver(secrets=(HOOK_SECRET,)) as hook:
         news.add_site("wire", "rss", "share")
         news.add_site("portal", "atom", "portal")
         news.add_site("desk", "json", "plain")
@@ -59,7 +58,7 @@ def test_backlog_then_alerts_then_quiet(
 
     first = monitor(config, "run", "--once", env=ENV)
     assert first.returncode == 0, first.stderr
-    assert smtp.messages == [] and hook.received == []  # backlog does not alert
+    assert smtp.emails() == [] and hook.hits == []  # backlog does not alert
 
     hombori = fixture_article("wire-hombori")
     news.publish("wire", fixture_article("neg-jihadist"))
@@ -69,18 +68,18 @@ def test_backlog_then_alerts_then_quiet(
 
     second = monitor(config, "run", "--once", env=ENV)
     assert second.returncode == 0, second.stderr
-    assert len(smtp.messages) == 1, ([m["Subject"] for m in smtp.messages], second.stderr)
-    assert len(hook.received) == 1
-    assert all(r.verified for r in hook.received)
-    assert hombori.title in hook.received[0].payload["article"]["headline"]
-    mail = smtp.messages[0]
+    assert len(smtp.emails()) == 1, ([m["Subject"] for m in smtp.emails()], second.stderr)
+    assert len(hook.hits) == 1
+    assert all(r.verified for r in hook.hits)
+    assert hombori.title in hook.hits[0].payload["article"]["headline"]
+    mail = smtp.emails()[0]
     assert hombori.title[:40] in mail["Subject"]
     assert mail.get_body(("plain",)) is not None and mail.get_body(("html",)) is not None
     assert "<mark>" in mail.get_body(("html",)).get_content()
 
     third = monitor(config, "run", "--once", env=ENV)
     assert third.returncode == 0, third.stderr
-    assert len(smtp.messages) == 1 and len(hook.received) == 1
+    assert len(smtp.emails()) == 1 and len(hook.hits) == 1
     feed_statuses = {site: news.statuses(f"/{site}/feed") for site in news.sites}
     assert all(statuses[-1] == 304 for statuses in feed_statuses.values()), feed_statuses
 

@@ -13,7 +13,7 @@ import pytest
 
 from tests.e2e.harness import ROOT, fixture_article, monitor, write_config
 from tests.support.newsserver import NewsServer
-from tests.support.smtp import SmtpServer
+from tests.support.receivers import SmtpServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

@@ -11,8 +11,7 @@ import pytest
 from monitor.corpus import CorpusArticle, parse_article
 from tests.e2e.harness import HOOK_SECRET, ROOT, export, monitor, write_config
 from tests.support.newsserver import NewsServer
-from tests.support.smtp import SmtpServer
-from tests.support.webhook import WebhookReceiver
+from tests.support.receivers import SmtpServer, WebhookReceiver
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 CORPUS = ROOT / "tests" / "fixtures" / "dedup_corpus"
@@ -28,7 +27,7 @@ def corpus(name: str) -> CorpusArticle:
 
 @pytest.fixture
 def world() -> Iterator[tuple[NewsServer, SmtpServer, WebhookReceiver]]:
-    with NewsServer() as news, SmtpServer() as smtp, WebhookReceiver(HOOK_SECRET) as hook:
+    with NewsServer() as news, SmtpServer() as smtp, WebhookReceiver(secrets=(HOOK_SECRET,)) as hook:
         for name, fmt, boiler in SITES:
             news.add_site(name, fmt, boiler)
         yield news, smtp, hook
@@ -54,9 +53,9 @@ def test_six_copies_one_alert_two_incidents_two_alerts(
     result = monitor(config, "run", "--once", env=ENV)
     assert result.returncode == 0, result.stderr
 
-    assert len(hook.received) == 2, [r.payload for r in hook.received]
-    assert len(smtp.messages) == 2
-    by_story = {r.payload["story_id"]: r.payload for r in hook.received}
+    assert len(hook.hits) == 2, [r.payload for r in hook.hits]
+    assert len(smtp.emails()) == 2
+    by_story = {r.payload["story_id"]: r.payload for r in hook.hits}
     tiema = next(p for p in by_story.values() if "Tiema" in str(p) or "Djenne" in str(p))
     carriers = {c["source"] for c in tiema["also_carried_by"]}
     alerted_source = tiema["article"]["source"]

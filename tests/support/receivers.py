@@ -1,4 +1,4 @@
-"""Scriptable loopback receivers for delivery tests: a Standard Webhooks HTTP endpoint and SMTP.
+"""Scriptable loopback receivers for delivery and end-to-end tests: a Standard Webhooks HTTP endpoint and SMTP.
 
 The webhook receiver verifies signatures with the independent `standardwebhooks` package and
 answers from a script: a status code, (status, retry_after), or "stall" (sleep past the
@@ -7,6 +7,7 @@ sender's deadline). The SMTP server (aiosmtpd) answers DATA with a scripted repl
 
 from __future__ import annotations
 
+import email.policy
 import json
 import socket
 import threading
@@ -15,7 +16,7 @@ import warnings
 from collections import deque
 from dataclasses import dataclass
 from email import message_from_bytes
-from email.message import Message
+from email.message import EmailMessage, Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -128,6 +129,7 @@ class _SmtpHandler:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         reply = self.server.next_reply()
         if reply.startswith("250"):
+            self.server.raw.append(envelope.original_content)
             self.server.messages.append(message_from_bytes(envelope.original_content))
         return reply
 
@@ -138,6 +140,7 @@ class SmtpServer:
     def __init__(self, auth_fails: bool = False) -> None:
         self.script: deque[str] = deque()
         self.messages: list[Message] = []
+        self.raw: list[bytes] = []
         self.port = free_port()
         kwargs: dict[str, Any] = {}
         if auth_fails:
@@ -146,6 +149,11 @@ class SmtpServer:
             warnings.simplefilter("ignore")
             self._controller = Controller(_SmtpHandler(self), hostname="127.0.0.1",
                                           port=self.port, **kwargs)
+
+    def emails(self) -> list[EmailMessage]:
+        """The accepted messages parsed with the modern email policy (get_body, decoded headers)."""
+        parsed = [message_from_bytes(raw, policy=email.policy.default) for raw in self.raw]
+        return [m for m in parsed if isinstance(m, EmailMessage)]
 
     def next_reply(self) -> str:
         return self.script.popleft() if self.script else "250 OK"
