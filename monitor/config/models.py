@@ -12,7 +12,7 @@ import re
 from datetime import timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from monitor.config.types import Duration, PositiveDuration, Size, parse_duration, parse_size
 from monitor.delivery.settings import DeliverySettings
@@ -33,7 +33,10 @@ class FetchSettings(Strict):
     max_bytes: Size = 10 * 2**20
     max_redirects: int = Field(default=5, ge=0, le=5)
     concurrency: int = Field(default=8, ge=1, le=64)
-    per_host_concurrency: int = Field(default=2, ge=1, le=16)
+    per_host_concurrency: int = Field(default=2, ge=1, le=64)
+    per_host_delay: Duration = Field(
+        default=timedelta(0), description="pause between two requests to one host"
+    )
     user_agent: str = "news-monitor/0.1 (+https://github.com/news-monitor/news-monitor)"
     allow_networks: tuple[str, ...] = Field(
         default=(), description="CIDRs allowed although private or loopback, e.g. 127.0.0.0/8"
@@ -70,13 +73,20 @@ class SourceSpec(Strict):
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
     url: str
-    kind: Literal["feed"] = "feed"
+    kind: Literal["feed", "sitemap", "page"] = "feed"
     interval: Duration | None = None
     language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
     tags: tuple[str, ...] = ()
     fetch_full: bool = True
     alert_backlog: bool | None = None
     enabled: bool = True
+    # page and sitemap sources (docs/configuration.md, "Source kinds")
+    respect_robots: bool = Field(default=True, description="obey robots.txt (page, sitemap)")
+    include: tuple[str, ...] = Field(default=(), description="URL regexes an entry must match")
+    exclude: tuple[str, ...] = Field(default=(), description="URL regexes that drop an entry")
+    selector: str | None = Field(default=None, description="page: CSS selector of the listing")
+    max_follow: int = Field(default=10, ge=0, le=100, description="documents followed per poll")
+    max_entries: int = Field(default=200, ge=1, le=1000, description="entries kept per document")
 
     @field_validator("url")
     @classmethod
@@ -84,6 +94,33 @@ class SourceSpec(Strict):
         if not re.match(r"^https?://[^/\s]+", value):
             raise ValueError("expected an http:// or https:// URL")
         return value
+
+    @field_validator("include", "exclude")
+    @classmethod
+    def _regexes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"{pattern!r} is not a regular expression: {exc}") from None
+        return value
+
+    @field_validator("selector")
+    @classmethod
+    def _css(cls, value: str | None) -> str | None:
+        if value is not None:
+            from monitor.sources.css import check_selector
+
+            check_selector(value)
+        return value
+
+    @model_validator(mode="after")
+    def _kind_fields(self) -> SourceSpec:
+        if self.kind != "page" and self.selector is not None:
+            raise ValueError(f"'selector' applies to kind: page only, not kind: {self.kind}")
+        if self.kind == "feed" and (self.include or self.exclude):
+            raise ValueError("'include'/'exclude' apply to kind: page and kind: sitemap only")
+        return self
 
 
 class ChannelSpec(Strict):
