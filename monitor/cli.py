@@ -6,6 +6,7 @@ the database or the network build the application lazily through `CliContext.app
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -21,7 +22,7 @@ from monitor.app import App
 from monitor.clitypes import DURATION
 from monitor.config.loader import AppConfig, load_config
 from monitor.delivery.settings import DeliverySettings
-from monitor.errors import ConfigError, MonitorError
+from monitor.errors import ConfigError, MonitorError, unexpected_error_message
 from monitor.logs import setup_logging
 from monitor.notify.base import Notifier
 from monitor.rules import Document, RuleSet
@@ -264,8 +265,8 @@ def _register_groups() -> None:
 
 def main() -> None:
     """Console entry point: errors become one clear message and a non-zero exit."""
-    _register_groups()
     try:
+        _register_groups()
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:
         sys.exit(130)
@@ -278,5 +279,9 @@ def main() -> None:
     except MonitorError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
-    except SystemExit:
-        raise
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:  # the one place where any error becomes one line, never a traceback
+        logging.getLogger("monitor").debug("command failed", exc_info=exc)
+        click.echo(f"error: {unexpected_error_message(exc)}", err=True)
+        sys.exit(1)

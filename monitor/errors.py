@@ -128,3 +128,30 @@ class DeliveryError(MonitorError):
         self.retry_after = retry_after
         self.disable_endpoint = disable_endpoint
         super().__init__(message)
+
+
+_UNEXPECTED_HINTS: dict[type[BaseException], str] = {
+    RecursionError: "input nested too deeply to process",
+    MemoryError: "out of memory",
+}
+
+
+def unexpected_error_message(exc: BaseException) -> str:
+    """One line for an error no code path expected, for the command line's last-resort handler.
+
+    Database drivers wrapped by SQLAlchemy carry the driver's own message in `orig` ("database is
+    locked"); the statement and SQLAlchemy's help link that follow it are left out. The details
+    stay in the traceback, logged at debug level (`--log-level DEBUG`).
+    """
+    for kind, hint in _UNEXPECTED_HINTS.items():
+        if isinstance(exc, kind):
+            return f"{hint} ({type(exc).__name__}); run with --log-level DEBUG for details"
+    original = getattr(exc, "orig", None)
+    if isinstance(original, BaseException):
+        first = (str(original).splitlines() or [""])[0]
+        if "database is locked" in first:
+            return "database is locked: another process is writing to it; try again shortly"
+        return f"database error: {first[:300]} ({type(exc).__name__})"
+    first = (str(exc).splitlines() or [""])[0]
+    detail = f": {first[:300]}" if first else ""
+    return f"unexpected {type(exc).__name__}{detail}; run with --log-level DEBUG for details"

@@ -15,9 +15,9 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from monitor.config.models import ChannelSpec, Settings, SourceSpec
+from monitor.config.models import ChannelSpec, FetchSettings, Settings, SourceSpec
 from monitor.config.secrets import SecretRef
-from monitor.config.yamlfile import load_yaml
+from monitor.config.yamlfile import read_yaml_file, yaml_problem
 from monitor.delivery.factory import operator_channel_problems
 from monitor.errors import ConfigError, ConfigProblem
 from monitor.fetch.addresses import literal_address_problem
@@ -169,9 +169,25 @@ def _load_channels(
     return channels
 
 
+def _declared_names(raw: Any) -> set[str]:
+    return {str(name) for name in raw} if isinstance(raw, dict) else set()
+
+
+def _raw_allow_networks(raw: Mapping[str, Any]) -> tuple[str, ...] | None:
+    """`settings.fetch.allow_networks` when the rest of `settings` is invalid (so one bad setting
+    does not turn every allowed loopback source into a problem); None if it is itself invalid."""
+    fetch = _pick(raw, ["settings", "fetch"])
+    value = fetch.get("allow_networks", ()) if isinstance(fetch, dict) else ()
+    try:
+        return FetchSettings(allow_networks=value).allow_networks
+    except ValidationError:
+        return None
+
+
 def _load_sources(
-    raw: Any, file: str, settings: Settings | None, problems: list[ConfigProblem]
+    raw: Any, file: str, allow: tuple[str, ...] | None, problems: list[ConfigProblem]
 ) -> list[SourceSpec]:
+    """Sources; literal private addresses are checked unless `allow` is unknown (None)."""
     if raw is None:
         return []
     if not isinstance(raw, list):
@@ -179,7 +195,6 @@ def _load_sources(
         return []
     sources: list[SourceSpec] = []
     seen: set[str] = set()
-    allow = settings.fetch.allow_networks if settings else ()
     for i, entry in enumerate(raw):
         name = entry.get("name") if isinstance(entry, dict) else None
         if isinstance(name, str) and name in seen:
@@ -192,7 +207,7 @@ def _load_sources(
         source = _validate(SourceSpec, entry, file, f"sources[{i}]", problems)
         if source is None:
             continue
-        blocked = literal_address_problem(source.url, allow)
+        blocked = literal_address_problem(source.url, allow) if allow is not None else None
         if blocked:
             problems.append(ConfigProblem(file, f"sources[{i}].url", source.url, blocked))
         sources.append(source)
@@ -213,11 +228,12 @@ def load_config(
     file = str(feeds_path)
     problems: list[ConfigProblem] = []
     try:
-        raw = load_yaml(feeds_path.read_text(encoding="utf-8")) or {}
+        raw = read_yaml_file(feeds_path) or {}
     except OSError as exc:
         raise ConfigError([ConfigProblem(file, "", None, f"cannot read: {exc.strerror}")]) from None
     except yaml.YAMLError as exc:
-        raise ConfigError([ConfigProblem(file, "", None, f"not valid YAML: {exc}")]) from None
+        where, what = yaml_problem(exc)
+        raise ConfigError([ConfigProblem(file, where, None, f"not valid YAML: {what}")]) from None
     if not isinstance(raw, dict):
         raise ConfigError([ConfigProblem(file, "", raw, "expected a mapping at the top level")])
     for key in sorted(set(raw) - {"settings", "sources", "channels"}):
@@ -227,19 +243,22 @@ def load_config(
             )
         )
     settings = _validate(Settings, raw.get("settings") or {}, file, "settings", problems)
-    sources = _load_sources(raw.get("sources"), file, settings, problems)
+    allow = settings.fetch.allow_networks if settings else _raw_allow_networks(raw)
+    sources = _load_sources(raw.get("sources"), file, allow, problems)
     channels = _load_channels(raw.get("channels"), file, registry, environ, problems)
+    # a channel that is declared but invalid was reported once: names using it are not "undefined"
+    declared = set(channels) | _declared_names(raw.get("channels"))
     ruleset = None
     try:
         ruleset = load_rules(rules_dir)
     except ConfigError as exc:
         problems.extend(exc.problems)
     if settings is not None:
-        for message in operator_channel_problems(settings.delivery, channels):
+        for message in operator_channel_problems(settings.delivery, declared):
             path, _, detail = message.partition(": ")
             problems.append(ConfigProblem(file, path, None, detail))
         for i, name in enumerate(settings.default_channels):
-            if name not in channels:
+            if name not in declared:
                 problems.append(
                     ConfigProblem(
                         file,
@@ -251,7 +270,7 @@ def load_config(
     if ruleset is not None:
         for rule in ruleset.rules:
             for name in rule.channels:
-                if name not in channels:
+                if name not in declared:
                     problems.append(
                         ConfigProblem(
                             rule.file,

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from monitor.bounds import FieldBounds
 from monitor.config.types import Duration, PositiveDuration, Size, parse_duration, parse_size
 from monitor.delivery.settings import DeliverySettings
 
@@ -66,6 +67,9 @@ class Settings(Strict):
     dedup_window: Duration = timedelta(days=7)
     fetch: FetchSettings = FetchSettings()
     delivery: DeliverySettings = DeliverySettings()
+    bounds: FieldBounds = Field(
+        default=FieldBounds(), description="longest title, author, URL, summary, text kept"
+    )
 
 
 class SourceSpec(Strict):

@@ -60,6 +60,13 @@ def _positive(value: timedelta) -> timedelta:
     return value
 
 
+def parse_seconds(value: Any) -> float:
+    """A duration (`3s`, `1.5m`, `90`) as float seconds, for options handed to libraries."""
+    return parse_duration(value).total_seconds()
+
+
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+Seconds = Annotated[float, BeforeValidator(parse_seconds)]
+"""A duration in seconds: `timeout: 3s` and `timeout: 3` mean the same."""
 PositiveDuration = Annotated[timedelta, BeforeValidator(parse_duration), AfterValidator(_positive)]
 Size = Annotated[int, BeforeValidator(parse_size)]

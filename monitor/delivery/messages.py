@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from monitor.bounds import DEFAULT_BOUNDS, FieldBounds, clip, clip_url
 from monitor.delivery.outbox import SENT
 from monitor.delivery.tables import delivery_progress
 from monitor.notify.base import AlertMessage, Carrier, PassageView
@@ -33,16 +34,27 @@ def build_payload(
     published: datetime | None,
     language: str | None,
     passages: Sequence[Mapping[str, Any]],
+    bounds: FieldBounds = DEFAULT_BOUNDS,
 ) -> dict[str, Any]:
-    """The frozen part of an alert, stored in `alerts.payload`."""
+    """The frozen part of an alert, stored in `alerts.payload`; fields within `bounds`."""
     return {
-        "headline": headline,
-        "url": url,
+        "headline": clip(headline, bounds.title),
+        "url": clip_url(url, bounds.url),
         "source": source,
         "published": published.isoformat() if published else None,
-        "language": language,
-        "passages": [dict(p) for p in passages],
+        "language": clip(language, 35) if language else None,
+        "passages": [_bounded_passage(p, bounds.summary) for p in passages],
     }
+
+
+def _bounded_passage(passage: Mapping[str, Any], limit: int) -> dict[str, Any]:
+    """A passage whose text is within `limit`; highlights past the cut are dropped."""
+    bounded = dict(passage)
+    text = str(bounded.get("text", ""))
+    if len(text) > limit:
+        bounded["text"] = clip(text, limit)
+        bounded["highlights"] = [h for h in bounded.get("highlights", ()) if h[1] < limit]
+    return bounded
 
 
 def passages_from(raw: Sequence[Mapping[str, Any]]) -> tuple[PassageView, ...]:
@@ -68,8 +80,8 @@ def alert_message(
     return AlertMessage(
         alert_id=int(row["id"]),
         rule=str(row["rule"]),
-        headline=str(payload.get("headline", "")),
-        url=str(payload.get("url", "")),
+        headline=clip(str(payload.get("headline", "")), DEFAULT_BOUNDS.title),
+        url=clip_url(str(payload.get("url", "")), DEFAULT_BOUNDS.url),
         source=str(payload.get("source", "")),
         published=datetime.fromisoformat(published) if published else None,
         language=payload.get("language"),

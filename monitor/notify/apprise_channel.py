@@ -18,6 +18,7 @@ import apprise
 from pydantic import Field
 
 from monitor.config.secrets import Secret, SecretRef
+from monitor.config.types import Seconds
 from monitor.errors import DeliveryError
 from monitor.notify.base import (
     AlertBatch,
@@ -42,7 +43,7 @@ with warnings.catch_warnings(), contextlib.suppress(ImportError):
 class AppriseOptions(ChannelOptionsBase):
     type: str = "apprise"
     url: SecretRef = Field(description="the Apprise URL, e.g. tgram://TOKEN/CHAT: {env: NAME}")
-    timeout: float = Field(default=15.0, gt=0, le=300)
+    timeout: Seconds = Field(default=15.0, gt=0, le=300)
 
 
 def _client(url: Secret, timeout: float) -> Any:

@@ -21,6 +21,7 @@ from markupsafe import Markup, escape
 from pydantic import Field
 
 from monitor.config.secrets import Secret, SecretRef
+from monitor.config.types import Seconds
 from monitor.notify.base import (
     AlertBatch,
     AlertMessage,
@@ -37,6 +38,8 @@ from monitor.notify.headers import header_safe as header_safe
 from monitor.notify.render import batch_text, clean, mark, plain_text
 
 _SAFE_URL = re.compile(r"^https?://", re.IGNORECASE)
+NO_HEADLINE = "(no headline)"
+NO_SUBJECT = "news-monitor alert"
 
 
 class EmailOptions(ChannelOptionsBase):
@@ -49,7 +52,7 @@ class EmailOptions(ChannelOptionsBase):
     sender: str = Field(alias="from", pattern=r"^[^@\s]+@[^@\s]+$")
     to: tuple[str, ...] = Field(min_length=1)
     subject_prefix: str = "[news-monitor]"
-    timeout: float = Field(default=30.0, gt=0, le=300)
+    timeout: Seconds = Field(default=30.0, gt=0, le=300)
 
 
 def _env() -> Environment:
@@ -70,7 +73,7 @@ def _finalize(value: object) -> object:
 
 def _headers(subject: str, options: EmailOptions, message_id: str) -> EmailMessage:
     msg = EmailMessage()
-    msg["Subject"] = header_safe(f"{options.subject_prefix} {subject}")
+    msg["Subject"] = header_safe(f"{options.subject_prefix} {subject}", fallback=NO_SUBJECT)
     msg["From"] = options.sender
     msg["To"] = ", ".join(options.to)
     msg["Date"] = formatdate(localtime=False)
@@ -93,7 +96,8 @@ def _safe_url(url: str) -> str:
 
 def build_message(alert: AlertMessage, options: EmailOptions, message_id: str) -> EmailMessage:
     """The MIME message for one alert."""
-    msg = _headers(f"{alert.rule}: {alert.headline}", options, message_id)
+    headline = header_safe(alert.headline, fallback=NO_HEADLINE)
+    msg = _headers(f"{alert.rule}: {headline}", options, message_id)
     msg.set_content(plain_text(alert))
     html = _env().get_template("alert.html.j2").render(
         alert=alert, passages=_passages(alert.passages), safe_url=_safe_url(alert.url)

@@ -16,6 +16,7 @@ import httpx
 from pydantic import Field
 
 from monitor.config.secrets import Secret, SecretRef
+from monitor.config.types import Seconds
 from monitor.notify.base import (
     AlertBatch,
     AlertMessage,
@@ -36,7 +37,7 @@ _UNSAFE_IN_LINK = re.compile(r"[|<>\s\"']")
 class SlackOptions(ChannelOptionsBase):
     type: str = "slack"
     url: SecretRef = Field(description="the incoming-webhook URL (a credential): {env: NAME}")
-    timeout: float = Field(default=15.0, gt=0, le=300)
+    timeout: Seconds = Field(default=15.0, gt=0, le=300)
     rate_limit: float | None = Field(default=1.0, gt=0, description="Slack allows ~1 msg/s")
 
 

@@ -17,6 +17,7 @@ import httpx
 from pydantic import Field
 
 from monitor.config.secrets import Secret, SecretRef
+from monitor.config.types import Seconds
 from monitor.notify.base import (
     AlertBatch,
     AlertMessage,
@@ -36,7 +37,7 @@ class WebhookOptions(ChannelOptionsBase):
     secrets: tuple[SecretRef, ...] = Field(
         default=(), description="signing secrets (whsec_... base64); two during rotation"
     )
-    timeout: float = Field(default=15.0, gt=0, le=300)
+    timeout: Seconds = Field(default=15.0, gt=0, le=300)
 
 
 def _secret_key(secret: Secret) -> bytes:

@@ -143,3 +143,70 @@ channels:
     with pytest.raises(ConfigError) as caught:
         load_config(write(tmp_path, duplicated), ROOT / "rules", environ={"X": "whsec_abc"})
     assert "duplicate key 'mail'" in str(caught.value)
+
+
+def test_alias_bomb_is_refused_with_its_line(tmp_path: Path) -> None:
+    lines = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for prev, name in zip("abcdefgh", "bcdefghi", strict=True):
+        lines.append(f"{name}: &{name} [" + ", ".join([f"*{prev}"] * 9) + "]")
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, "\n".join(lines) + "\n"), ROOT / "rules", environ={})
+    (problem,) = caught.value.problems
+    assert problem.path == "line 5" and "aliases expand" in problem.message
+
+
+def test_small_aliases_recursion_and_depth(tmp_path: Path) -> None:
+    shared = """
+settings:
+  default_channels: &chans [console]
+  delivery: {operator_channels: *chans}
+"""
+    assert load_config(write(tmp_path, shared), ROOT / "rules", environ={}).settings.delivery
+    with pytest.raises(ConfigError, match="recursive alias"):
+        load_config(write(tmp_path, "sources: &s [*s]\n"), ROOT / "rules", environ={})
+    deep = "sources: " + "[" * 500 + "]" * 500 + "\n"
+    with pytest.raises(ConfigError, match="nested more than 100 levels"):
+        load_config(write(tmp_path, deep), ROOT / "rules", environ={})
+
+
+def test_file_size_limit_is_checked_before_reading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MONITOR_MAX_CONFIG_BYTES", "1000")
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, "sources: []\n" + "#" * 2000 + "\n"), ROOT / "rules", environ={})
+    assert "limited to 1,000 bytes" in str(caught.value)
+    assert "MONITOR_MAX_CONFIG_BYTES" in str(caught.value)
+
+
+def test_one_invalid_setting_does_not_cascade(tmp_path: Path) -> None:
+    sources = "".join(
+        f"  - {{name: local{i}, url: 'http://127.0.0.1:8{i:03d}/feed'}}\n" for i in range(20)
+    )
+    text = f"""
+settings:
+  jitter: lots
+  default_channels: [mail]
+  fetch: {{allow_networks: [127.0.0.0/8]}}
+sources:
+{sources}
+channels:
+  mail: {{type: email, host: h, from: nobody, to: [a@example.org]}}
+"""
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, text), ROOT / "rules", environ={})
+    assert sorted(p.path for p in caught.value.problems) == ["channels.mail.from", "settings.jitter"]
+
+
+def test_channel_timeouts_accept_durations(tmp_path: Path) -> None:
+    text = """
+channels:
+  mail: {type: email, host: h, from: a@b.org, to: [c@d.org], timeout: 3s}
+  hook: {type: webhook, url: 'https://hooks.example.org/x', timeout: 1.5m}
+  plain: {type: webhook, url: 'https://hooks.example.org/y', timeout: 7}
+"""
+    config = load_config(write(tmp_path, text), ROOT / "rules", environ={})
+    timeouts = {name: config.channels[name].options.timeout for name in ("mail", "hook", "plain")}
+    assert timeouts == {"mail": 3.0, "hook": 90.0, "plain": 7.0}
+    with pytest.raises(ConfigError, match="channels.mail.timeout"):
+        load_config(write(tmp_path, text.replace("3s", "10m")), ROOT / "rules", environ={})

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from monitor.bounds import FieldBounds, bound_entry
 from monitor.errors import ParseError
 from monitor.extract.fallback import html_to_text
-from monitor.parse.feeds import parse_feed
+from monitor.parse.feeds import FeedEntry, parse_feed, read_feed
 
 RSS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><language>fr</language>
 <item><title>Un titre</title><link>/a/1?utm_source=rss</link><guid>id-1</guid>
@@ -72,3 +73,53 @@ def test_entity_expansion_and_external_entities_are_not_followed() -> None:
     assert len(laughs.title) < 100  # the entity is left unexpanded, not blown up
     (xxe,) = parse_feed(EXTERNAL_ENTITY, "https://ex.org/feed")
     assert xxe.link == "https://ex.org/y" and "root:" not in xxe.title  # no file was read
+
+
+EMPTY_RSS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>search: wagner</title>
+<link>https://ex.org/</link><description>no results yet</description></channel></rss>"""
+EMPTY_ATOM = b"""<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">
+<title>t</title><id>x</id><updated>2026-03-01T00:00:00Z</updated></feed>"""
+
+
+@pytest.mark.parametrize("content_type", [None, "application/rss+xml", "text/xml; charset=utf-8"])
+def test_a_valid_feed_with_no_items_is_empty_not_an_error(content_type: str | None) -> None:
+    for body in (EMPTY_RSS, EMPTY_ATOM):
+        parsed = read_feed(body, "https://ex.org/feed", content_type)
+        assert parsed.entries == [] and parsed.total == 0 and parsed.format in {"rss20", "atom10"}
+
+
+def test_an_html_page_is_not_a_feed_whatever_it_is_served_as() -> None:
+    with pytest.raises(ParseError, match="not a feed"):
+        read_feed(b"<html><body><p>Welcome</p></body></html>", "https://ex.org/", "text/html")
+
+
+def test_every_entry_is_returned_with_the_total() -> None:
+    items = "".join(
+        f"<item><title>n{i}</title><link>https://ex.org/{i}</link></item>" for i in range(1200)
+    )
+    body = f"<rss version='2.0'><channel><title>t</title>{items}<item><title>x</title></item>"
+    parsed = read_feed((body + "</channel></rss>").encode(), "https://ex.org/feed", "text/xml")
+    assert len(parsed.entries) == 1200 and parsed.total == 1201  # no silent 500 cap
+    assert len(parse_feed(body.encode() + b"</channel></rss>", "https://ex.org/")) == 1200
+
+
+def test_json_feed_is_recognised_by_content_type() -> None:
+    parsed = read_feed(b"  \n" + JSON, "https://ex.org/feed.json", "application/feed+json")
+    assert parsed.format == "json" and [e.guid for e in parsed.entries] == ["j1"]
+    assert parsed.total == 2
+    empty = read_feed(b'{"version": "https://jsonfeed.org/version/1.1", "items": []}', "https://e/")
+    assert empty.entries == []
+
+
+def test_field_bounds_cut_every_feed_field() -> None:
+    huge = "x" * 5_000_000
+    entry = FeedEntry(huge, "https://ex.org/" + huge, huge, huge, huge, None, huge, None)
+    bounds = FieldBounds()
+    cut = bound_entry(entry, bounds)
+    assert len(cut.title) == bounds.title and cut.title.endswith("…")
+    assert len(cut.link) == bounds.url and cut.link.startswith("https://ex.org/x")
+    assert cut.guid is not None and len(cut.guid) == bounds.url
+    assert len(cut.summary) == bounds.summary and len(cut.content) == bounds.text
+    assert cut.author is not None and len(cut.author) == bounds.author
+    small = FeedEntry(None, "https://ex.org/1", "t", "", "", None, None, None)
+    assert bound_entry(small, bounds) is small
