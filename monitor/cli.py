@@ -14,8 +14,6 @@ from pathlib import Path
 from typing import TextIO
 
 import click
-from rich.console import Console
-from rich.table import Table
 from sqlalchemy import Engine
 
 from monitor.app import App
@@ -152,32 +150,18 @@ def check_config(obj: CliContext) -> None:
 
 
 @cli.command()
+@click.option("--json", "as_json", is_flag=True, help="print a JSON array (for scripts)")
 @click.pass_obj
-def sources(obj: CliContext) -> None:
-    """Show the health of each source: last success, errors, next poll.
+def sources(obj: CliContext, as_json: bool) -> None:
+    """Show each source: kind, health, last new entry, entries per day, errors, next poll, lease.
 
-    Example: monitor sources
+    Example: monitor sources   ·   monitor sources --json | jq '.[] | select(.health != "ok")'
     """
-    from monitor.storage import sources_repo
+    from monitor.health.listing import show_sources  # listing owned by monitor.health
 
     app = obj.app()
-    with app.engine.begin() as conn:
-        sources_repo.sync_sources(conn, app.config.sources)
-        states = sources_repo.get_states(conn)
-    table = Table("source", "last success", "errors", "last error", "next poll")
-
-    def fmt(moment: datetime | None) -> str:
-        return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else "never"
-
-    for s in states:
-        table.add_row(
-            s.name,
-            fmt(s.last_success_at),
-            str(s.error_count),
-            s.last_error or "",
-            fmt(s.next_poll_at) if s.next_poll_at else "now",
-        )
-    Console().print(table)
+    settings = app.config.settings
+    show_sources(app.engine, app.config.sources, settings.health, app.clock(), as_json=as_json)
 
 
 @cli.command()

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from monitor.bounds import FieldBounds
 from monitor.config.types import Duration, PositiveDuration, Size, parse_duration, parse_size
 from monitor.delivery.settings import DeliverySettings
+from monitor.opsconfig import HealthSettings, OpsSettings
 
 __all__ = ["Duration", "Size", "parse_duration", "parse_size"]
 
@@ -70,6 +71,8 @@ class Settings(Strict):
     bounds: FieldBounds = Field(
         default=FieldBounds(), description="longest title, author, URL, summary, text kept"
     )
+    ops: OpsSettings = OpsSettings()  # /metrics, /healthz, /readyz (monitor.opsconfig)
+    health: HealthSettings = HealthSettings()  # source health thresholds (monitor.health)
 
 
 class SourceSpec(Strict):

@@ -1,0 +1,84 @@
+"""Recognising a parked or placeholder page where a source used to serve news.
+
+Two testable signals, checked on the source's own URL (not on article pages):
+
+- markers: a short HTML page (under `MARKER_TEXT` characters of text, and well under the size
+  the URL usually serves) whose visible text says the domain is parked or for sale, the site is
+  "coming soon", under construction, suspended, or a web server's default page;
+- shrinkage: a page whose usual size (learned while it served content) was at least
+  `MIN_TYPICAL` bytes now serves under a twentieth of it with almost no text.
+
+A feed URL that now serves an HTML page is only a placeholder when a marker says so; an ordinary
+HTML error page stays a parse failure (reported after `failing_after`).
+"""
+
+from __future__ import annotations
+
+import re
+
+from monitor.extract.fallback import html_to_text
+
+MARKERS = (
+    "domain is for sale",
+    "domain may be for sale",
+    "buy this domain",
+    "this domain is parked",
+    "domain parking",
+    "parked free",
+    "parked domain",
+    "sedoparking",
+    "parkingcrew",
+    "bodis.com",
+    "hugedomains",
+    "afternic",
+    "coming soon",
+    "under construction",
+    "account has been suspended",
+    "account suspended",
+    "welcome to nginx",
+    "apache2 ubuntu default page",
+    "apache2 debian default page",
+    "it works!",
+    "future home of something quite cool",
+)
+MIN_TYPICAL = 4000
+SHRINK = 20
+TINY_TEXT = 300
+MARKER_TEXT = 2000
+_HTML = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b", re.I | re.S)
+_SPACE = re.compile(r"\s+")
+
+
+def looks_like_html(body: bytes, content_type: str | None) -> bool:
+    if content_type and "html" in content_type.lower():
+        return True
+    return bool(_HTML.match(body[:2048]))
+
+
+def placeholder_reason(
+    body: bytes, content_type: str | None, typical_size: int | None = None
+) -> str | None:
+    """Why this response looks like a placeholder, or None when it looks like content."""
+    if not looks_like_html(body, content_type):
+        return None
+    text = _SPACE.sub(" ", html_to_text(body.decode("utf-8", "replace")[:200_000])).lower()
+    # a marker counts on a short page that is new (no content page of about this size before):
+    # a listing that always said "coming soon" in a corner is not a sudden change
+    shrunk = typical_size is None or len(body) * 4 < typical_size
+    if len(text) < MARKER_TEXT and shrunk:
+        for marker in MARKERS:
+            if marker in text:
+                return f'placeholder page: says "{marker}"'
+    if (
+        typical_size is not None
+        and typical_size >= MIN_TYPICAL
+        and len(body) * SHRINK < typical_size
+        and len(text) < TINY_TEXT
+    ):
+        return f"placeholder page: {len(body)} bytes where it usually serves ~{typical_size}"
+    return None
+
+
+def next_typical(previous: int | None, size: int) -> int:
+    """The usual size after one more content response (a slow moving average)."""
+    return size if previous is None else round(previous * 0.8 + size * 0.2)
