@@ -32,7 +32,8 @@ NAV_SEGMENTS = _words(
     legal mentions-legales imprint impressum newsletter newsletters archive archives cart shop
     store donate don jobs careers emplois advertise advertising publicite wp-admin wp-login.php
     wp-json wp-content cdn-cgi xmlrpc.php static assets media uploads api oauth auth share
-    sharer print amp comments comment reply calendar help faq sitemap index home accueil
+    sharer print amp comments comment reply calendar help faq sitemap site-map plan-du-site index
+    home accueil
     lang language languages edition editions"""
 )
 NAV_QUERY = _words(
@@ -130,5 +131,12 @@ def looks_like_article(url: str, text: str) -> bool:
         return False
     if article_signal(url):
         return True
-    segments = _segments(urlsplit(url).path)
-    return headline_like(text) and _slug_words(segments[-1]) >= 2
+    last = _segments(urlsplit(url).path)[-1]
+    return headline_like(text) and (_slug_words(last) >= 2 or _opaque_id(last))
+
+
+def _opaque_id(segment: str) -> bool:
+    """An id like `c7d2k9x4o1eo`: eight or more characters mixing letters and digits."""
+    return (
+        len(segment) >= 8 and segment.isalnum() and not segment.isalpha() and not segment.isdigit()
+    )

@@ -113,14 +113,14 @@ def _areas(root: html.HtmlElement, selector: str | None) -> list[etree._Element]
 
 
 def _anchors(areas: list[etree._Element]) -> Iterator[etree._Element]:
-    seen: set[int] = set()
+    seen: set[etree._Element] = set()  # holds the proxies, so nested areas yield each once
     count = 0
     for area in areas:
         candidates = [area] if area.tag == "a" else area.iter("a")
         for anchor in candidates:
-            if id(anchor) in seen or anchor.get("href") is None:
+            if anchor in seen or anchor.get("href") is None:
                 continue
-            seen.add(id(anchor))
+            seen.add(anchor)
             count += 1
             if count > MAX_ANCHORS:
                 return

@@ -73,7 +73,9 @@ def parse_sitemap(body: bytes, keep: int) -> Sitemap:
     """The newest `keep` items of a sitemap or sitemap index (plain-text sitemaps too)."""
     if body.lstrip()[:1] != b"<":
         lines = body.decode("utf-8", errors="replace").splitlines()[:MAX_LOCS]
-        locs = [SitemapItem(line.strip(), None) for line in lines if line.strip()]
+        locs = [SitemapItem(s, None) for s in map(str.strip, lines) if s.startswith("http")]
+        if not locs:
+            raise ParseError("not a sitemap: neither XML nor a list of URLs")
         return Sitemap(False, locs[:keep], len(locs))
     heap: list[tuple[datetime, int, SitemapItem]] = []
     is_index, seen = False, 0

@@ -11,11 +11,18 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from monitor.fetch.urls import TRACKING_KEYS, TRACKING_PREFIXES
 
 MAX_URL = 2000
+# Analytics parameters seen on listing pages besides the ones monitor.fetch.urls knows.
+MORE_TRACKING_PREFIXES = ("ns_", "xtor", "wt_", "s_cid", "soc_", "__twitter")
+MORE_TRACKING_KEYS = frozenset({"cmp", "campaign", "partner", "ncid", "sr_share", "guccounter"})
 
 
 def _tracking(key: str) -> bool:
     lowered = key.lower()
-    return lowered.startswith(TRACKING_PREFIXES) or lowered in TRACKING_KEYS
+    return (
+        lowered.startswith(TRACKING_PREFIXES + MORE_TRACKING_PREFIXES)
+        or lowered in TRACKING_KEYS
+        or lowered in MORE_TRACKING_KEYS
+    )
 
 
 def clean_url(url: str) -> str | None:
