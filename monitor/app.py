@@ -8,39 +8,32 @@ configuration or constructs these; everything else receives them.
 from __future__ import annotations
 
 import logging
-import os
-import socket
-import threading
-import uuid
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 from sqlalchemy import Connection, Engine
 
 from monitor.config.loader import AppConfig
-from monitor.config.models import SourceSpec
 from monitor.dedup import DedupIndex
 from monitor.delivery.factory import build_delivery_worker, build_notifiers
 from monitor.delivery.worker import DeliveryReport
-from monitor.extract.article import ExtractorPool, extract_html
+from monitor.extract.article import extract_html
 from monitor.fetch.client import Fetcher, build_client
+from monitor.metrics import Metrics
 from monitor.notify.base import Carrier, ChannelDeps, Notifier
 from monitor.notify.registry import builtin_registry
-from monitor.pipeline import AlertRoute, PipelineDeps, SourceOutcome, poll_source
+from monitor.pipeline import AlertRoute, Pipeline, PipelineDeps, PoolWork, SourceOutcome
 from monitor.rules import Document, RuleEngine, RuleSet
 from monitor.rules.sources import document_from_file as rules_document_from_file
 from monitor.storage import articles_repo, sources_repo
 from monitor.storage.db import open_database
+from monitor.work import WorkPool
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
-POLL_LEASE = timedelta(
-    minutes=30
-)  # longer than any poll: a feed plus its pages, each with a deadline
 
 
 def utcnow() -> datetime:
@@ -80,21 +73,19 @@ class App:
         *,
         clock: Clock = utcnow,
         fetch_transport: httpx.BaseTransport | None = None,
+        async_fetch_transport: httpx.AsyncBaseTransport | None = None,
         environ: Mapping[str, str] | None = None,
     ) -> None:
         self.config = config
         self.clock = clock
-        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.owner = sources_repo.new_owner()
         settings = config.settings
-        self.engine: Engine = open_database(config.database_url)
+        self.engine: Engine = open_database(config.database_url, pool_size=pool_size(config))
         self.fetcher = Fetcher(build_client(settings.fetch, fetch_transport), settings.fetch)
+        self._async_transport = async_fetch_transport
         self._channel_http = httpx.Client(timeout=30.0, follow_redirects=False, verify=True)
-        self._extractor: ExtractorPool | None = None
-        self._polls = ThreadPoolExecutor(
-            max_workers=settings.fetch.concurrency, thread_name_prefix="poll"
-        )
-        self._in_flight: set[str] = set()
-        self._lock = threading.Lock()
+        self._pipeline: Pipeline | None = None
+        self.metrics = Metrics()
         self.rules = RuleEngine.compile(config.ruleset)
         self.dedup = DedupIndex(window=settings.dedup_window)
         deps = ChannelDeps(http=self._channel_http, environ=environ or config.environ)
@@ -114,12 +105,6 @@ class App:
             for rule in config.ruleset.rules
         }
 
-    @property
-    def extractor(self) -> ExtractorPool:
-        if self._extractor is None:
-            self._extractor = ExtractorPool(self.config.settings.extract_workers)
-        return self._extractor
-
     def _carriers(self, conn: Connection, story_id: int, article_id: int) -> list[Carrier]:
         return [
             Carrier(source=c.source, title=c.title, url=c.url, is_copy=c.is_copy)
@@ -127,56 +112,52 @@ class App:
             if c.article_id != article_id
         ]
 
-    def pipeline_deps(self) -> PipelineDeps:
-        return PipelineDeps(
-            engine=self.engine,
-            fetcher=self.fetcher,
-            extractor=self.extractor,
-            rules=self.rules,
-            grouper=self.dedup,
-            settings=self.config.settings,
-            clock=self.clock,
-            route_for=self._routes.__getitem__,
-        )
+    @property
+    def pipeline(self) -> Pipeline:
+        """The running stages (started on first use: CLI commands that only read never do)."""
+        if self._pipeline is None:
+            settings = self.config.settings
+            work = PoolWork(WorkPool(self.config.ruleset, settings), settings.bounds)
+            deps = PipelineDeps(
+                engine=self.engine,
+                work=work,
+                grouper=self.dedup,
+                settings=settings,
+                clock=self.clock,
+                route_for=self._routes.__getitem__,
+                owner=self.owner,
+                fetch_transport=self._async_transport,
+                metrics=self.metrics,
+            )
+            self._pipeline = Pipeline(deps)
+        return self._pipeline
 
     # --- the cycle ---------------------------------------------------------------------
 
     def poll_due(self, *, wait: bool = True) -> list[SourceOutcome]:
-        """Poll every enabled source whose time has come (each claimed with a lease).
+        """Claim every due, enabled source (ONE statement) and poll them in the pipeline.
 
-        With `wait=False` (the daemon's tick) the polls run in the background pool and the call
-        returns at once, so one slow source never holds up the others; sources still being
-        polled by this process are skipped.
+        With `wait=False` (the daemon's tick) the call returns at once and claims no more than
+        the pipeline has room for, so one slow source never holds up the others and replicas
+        share the sources; sources still being polled by this process are skipped.
         """
         specs = {s.name: s for s in self.config.sources if s.enabled}
         with self.engine.begin() as conn:
             sources_repo.sync_sources(conn, specs.values())
-        with self._lock:
-            idle = [name for name in specs if name not in self._in_flight]
+        pipeline = self.pipeline
+        idle = [name for name in specs if name not in pipeline.in_flight()]
+        limit = pipeline.capacity() if not wait else None
+        if limit == 0:
+            return []
         claimed = sources_repo.claim_due(
-            self.engine, idle, now=self.clock(), owner=self.owner, lease=POLL_LEASE
+            self.engine, idle, now=self.clock(), owner=self.owner, limit=limit
         )
         if not claimed:
             return []
         with self.engine.connect() as conn:
             states = {s.name: s for s in sources_repo.get_states(conn, claimed)}
-        deps = self.pipeline_deps()
-        with self._lock:
-            self._in_flight.update(claimed)
-        futures = [self._polls.submit(self._poll_one, deps, specs[n], states[n]) for n in claimed]
+        futures = pipeline.submit([(specs[n], states[n]) for n in claimed])
         return [f.result() for f in futures] if wait else []
-
-    def _poll_one(
-        self, deps: PipelineDeps, source: SourceSpec, state: sources_repo.SourceState
-    ) -> SourceOutcome:
-        try:
-            return poll_source(deps, source, state)
-        except Exception as exc:
-            log.exception("poll crashed source=%s", source.name)
-            return SourceOutcome(source.name, error=f"internal: {type(exc).__name__}: {exc}")
-        finally:
-            with self._lock:
-                self._in_flight.discard(source.name)
 
     def deliver(self) -> DeliveryReport:
         return self.delivery.deliver_due()
@@ -192,10 +173,10 @@ class App:
             return self.dedup.prune(conn, self.clock())
 
     def close(self) -> None:
-        """Finish in-flight polls, then release every resource."""
-        self._polls.shutdown(wait=True)
-        if self._extractor is not None:
-            self._extractor.close()
+        """Drain in-flight polls (within `settings.drain_timeout`), then release everything."""
+        if self._pipeline is not None:
+            self._pipeline.close(self.config.settings.drain_timeout.total_seconds())
+        self.fetcher.close()
         self._channel_http.close()
         self.engine.dispose()
 
@@ -229,6 +210,13 @@ class App:
                     url=row["url"],
                     published=row["published_at"] or row["fetched_at"],
                 )
+
+
+def pool_size(config: AppConfig) -> int:
+    """Database connections the stages can hold at once, so none waits for the pool: the
+    writer, two read threads, the lease keeper, the scheduler's tick (claims), maintenance,
+    the delivery worker's senders, a health check and the ops server, plus a margin."""
+    return 1 + 2 + 1 + 1 + 1 + config.settings.delivery.concurrency + 1 + 1 + 2
 
 
 def document_from_file(path: Path) -> Document:

@@ -64,6 +64,17 @@ class Settings(Strict):
     jitter: float = Field(default=0.1, ge=0, le=0.5, description="fraction of the interval")
     alert_backlog: bool = False
     extract_workers: int = Field(default=2, ge=1, le=32)
+    # pipeline (P1, issue 8/9): feed cap, SIGTERM drain bound, stall bound for healthcheck
+    max_feed_entries: int = Field(
+        default=500, ge=1, le=100_000, description="newest entries kept per feed document"
+    )
+    drain_timeout: PositiveDuration = Field(
+        default=timedelta(seconds=30), description="SIGTERM: longest wait for in-flight polls"
+    )
+    stall_timeout: PositiveDuration = Field(
+        default=timedelta(minutes=5),
+        description="healthcheck fails when queued work makes no progress for this long",
+    )
     default_channels: tuple[str, ...] = ()
     dedup_window: Duration = timedelta(days=7)
     fetch: FetchSettings = FetchSettings()

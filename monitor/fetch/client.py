@@ -10,31 +10,25 @@ from __future__ import annotations
 
 import threading
 import time
-import zlib
 from collections import defaultdict
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import httpx
 
 from monitor.config.models import FetchSettings
 from monitor.errors import FetchError, FetchErrorKind
-from monitor.fetch.decode import ACCEPT_ENCODING, BoundedDecoder, TooLarge, UnsupportedEncoding
+from monitor.fetch.decode import ACCEPT_ENCODING
 from monitor.fetch.guard import FETCH_DEADLINE, BlockedAddressError, GuardedBackend
-from monitor.notify.http_status import retry_after_seconds
+from monitor.fetch.response import (
+    FetchResult,
+    body_errors,
+    conditional_headers,
+    decoder_for,
+    judge,
+    result,
+)
 
-
-@dataclass(frozen=True)
-class FetchResult:
-    """A completed fetch. `not_modified` means 304: `body` is empty and nothing changed."""
-
-    url: str
-    status: int
-    body: bytes
-    content_type: str
-    etag: str | None
-    last_modified: str | None
-    not_modified: bool = False
+__all__ = ["FetchResult", "Fetcher", "build_client", "classify", "client_timeout"]
 
 
 def _guarded_transport(settings: FetchSettings) -> httpx.HTTPTransport:
@@ -45,19 +39,22 @@ def _guarded_transport(settings: FetchSettings) -> httpx.HTTPTransport:
     return transport
 
 
-def build_client(
-    settings: FetchSettings, transport: httpx.BaseTransport | None = None
-) -> httpx.Client:
-    """The shared client; tests pass `transport` (e.g. httpx.MockTransport)."""
-    timeout = httpx.Timeout(
+def client_timeout(settings: FetchSettings) -> httpx.Timeout:
+    return httpx.Timeout(
         connect=settings.connect_timeout.total_seconds(),
         read=settings.read_timeout.total_seconds(),
         write=settings.read_timeout.total_seconds(),
         pool=settings.deadline.total_seconds(),
     )
+
+
+def build_client(
+    settings: FetchSettings, transport: httpx.BaseTransport | None = None
+) -> httpx.Client:
+    """The shared client; tests pass `transport` (e.g. httpx.MockTransport)."""
     return httpx.Client(
         transport=transport or _guarded_transport(settings),
-        timeout=timeout,
+        timeout=client_timeout(settings),
         follow_redirects=True,
         max_redirects=settings.max_redirects,
         headers={"user-agent": settings.user_agent, "accept-encoding": ACCEPT_ENCODING},
@@ -112,11 +109,7 @@ class Fetcher:
         self, url: str, *, etag: str | None = None, last_modified: str | None = None
     ) -> FetchResult:
         """GET `url`; raise FetchError on any failure, including non-2xx answers."""
-        headers = {}
-        if etag:
-            headers["if-none-match"] = etag
-        if last_modified:
-            headers["if-modified-since"] = last_modified
+        headers = conditional_headers(etag, last_modified)
         with self._global, self._host_slot(url):
             deadline = time.monotonic() + self._settings.deadline.total_seconds()
             token = FETCH_DEADLINE.set(deadline)
@@ -132,60 +125,18 @@ class Fetcher:
     def _get(self, url: str, headers: dict[str, str], deadline: float) -> FetchResult:
         cap = self._settings.max_bytes
         with self._client.stream("GET", url, headers=headers) as response:
-            final = str(response.url)
-            if response.status_code == 304:
-                return FetchResult(
-                    final,
-                    304,
-                    b"",
-                    "",
-                    headers.get("if-none-match"),
-                    headers.get("if-modified-since"),
-                    not_modified=True,
-                )
-            if response.status_code in (429, 503):
-                raise FetchError(
-                    FetchErrorKind.RATE_LIMITED,
-                    url,
-                    f"HTTP {response.status_code}",
-                    status=response.status_code,
-                    retry_after=retry_after_seconds(response.headers.get("retry-after")),
-                )
-            if response.status_code >= 400:
-                raise FetchError(
-                    FetchErrorKind.HTTP_STATUS,
-                    url,
-                    f"HTTP {response.status_code}",
-                    status=response.status_code,
-                )
-            declared = response.headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > cap:
-                raise FetchError(
-                    FetchErrorKind.TOO_LARGE, url, f"declared {declared} bytes > cap {cap}"
-                )
-            try:
-                # A response built in memory (httpx.MockTransport) arrives decoded already.
-                in_memory = response.is_stream_consumed
-                encoding = "" if in_memory else response.headers.get("content-encoding", "")
-                decoder = BoundedDecoder(encoding, cap)
-                chunks = []
-                for raw in [response.content] if in_memory else response.iter_raw():
+            done = judge(response, url, headers, cap)
+            if done is not None:
+                return done
+            chunks = []
+            with body_errors(url):
+                decoder = decoder_for(response, cap)
+                raws = [response.content] if response.is_stream_consumed else response.iter_raw()
+                for raw in raws:
                     chunks.append(decoder.feed(raw))
                     if time.monotonic() > deadline:
                         raise FetchError(FetchErrorKind.TIMEOUT, url, "total deadline exceeded")
-            except TooLarge as exc:
-                raise FetchError(FetchErrorKind.TOO_LARGE, url, str(exc)) from None
-            except UnsupportedEncoding as exc:
-                raise FetchError(FetchErrorKind.PROTOCOL, url, f"content-encoding {exc}") from None
-            except zlib.error as exc:
-                raise FetchError(
-                    FetchErrorKind.PROTOCOL, url, f"bad compressed body: {exc}"
-                ) from None
-            return FetchResult(
-                url=final,
-                status=response.status_code,
-                body=b"".join(chunks),
-                content_type=response.headers.get("content-type", ""),
-                etag=response.headers.get("etag"),
-                last_modified=response.headers.get("last-modified"),
-            )
+            return result(response, b"".join(chunks))
+
+    def close(self) -> None:
+        self._client.close()

@@ -43,19 +43,25 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def create_db_engine(url: str) -> Engine:
-    """An engine for `url`; for SQLite, creates the directory and turns on WAL mode."""
+def create_db_engine(url: str, *, pool_size: int = 5) -> Engine:
+    """An engine for `url` with `pool_size` pooled connections (plus as many again on demand);
+    for SQLite, creates the directory and turns on WAL mode."""
+    sizing = {"pool_size": pool_size, "max_overflow": pool_size, "pool_timeout": 60}
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        else:
+            sizing = {}  # an in-memory database lives in one connection
+        engine = create_engine(
+            url, connect_args={"timeout": 30, "check_same_thread": False}, **sizing
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
-    return create_engine(parsed, pool_pre_ping=True)
+    return create_engine(parsed, pool_pre_ping=True, **sizing)
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -73,8 +79,8 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         raise DatabaseError(f"cannot upgrade the database schema: {exc}") from exc
 
 
-def open_database(url: str) -> Engine:
+def open_database(url: str, *, pool_size: int = 5) -> Engine:
     """Create the engine and bring the schema up to date."""
-    engine = create_db_engine(url)
+    engine = create_db_engine(url, pool_size=pool_size)
     upgrade(engine)
     return engine

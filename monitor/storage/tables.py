@@ -77,7 +77,15 @@ sources = Table(
     Column("backlog_seen", Boolean, nullable=False, default=False),
     Column("lease_owner", String(100)),
     Column("lease_until", UTCDateTime()),
+    # 0004_pipeline: disabled on HTTP 410, feed cut to the newest N, articles skipped by budget
+    Column("disabled_at", UTCDateTime()),
+    Column("disabled_reason", Text),
+    Column("entries_cut", Integer, nullable=False, default=0, server_default="0"),
+    Column("last_note", Text),
+    Column("skipped_count", Integer, nullable=False, default=0, server_default="0"),
+    Column("last_skipped", Text),
 )
+Index("ix_sources_next_poll_at", sources.c.next_poll_at)
 
 seen_entries = Table(
     "seen_entries",

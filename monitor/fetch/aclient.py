@@ -1,0 +1,115 @@
+"""The async HTTP path used by the daemon's fetch stage (one asyncio loop, many sources).
+
+`AsyncFetcher.get` keeps every guarantee of the sync `Fetcher`: a total deadline per fetch
+(`asyncio.timeout` around connect, headers and body, so a trickling server is cut off), the size
+cap counted after decompression, at most N redirects, conditional GET, Retry-After, the SSRF check
+on the resolved address at connect time (`AsyncGuardedBackend`), plus global and per-host
+concurrency limits and an optional pause between two requests to the same host.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from urllib.parse import urlsplit
+
+import httpx
+
+from monitor.config.models import FetchSettings
+from monitor.errors import FetchError, FetchErrorKind
+from monitor.fetch.aguard import AsyncGuardedBackend
+from monitor.fetch.client import classify, client_timeout
+from monitor.fetch.decode import ACCEPT_ENCODING
+from monitor.fetch.response import (
+    FetchResult,
+    body_errors,
+    conditional_headers,
+    decoder_for,
+    judge,
+    result,
+)
+
+
+def _guarded_transport(settings: FetchSettings) -> httpx.AsyncHTTPTransport:
+    limits = httpx.Limits(
+        max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency
+    )
+    transport = httpx.AsyncHTTPTransport(retries=0, limits=limits)
+    # httpx offers no public hook for the network backend; the pool's is replaced so every
+    # connection (redirects included) goes through the address check.
+    transport._pool._network_backend = AsyncGuardedBackend(settings.allow_networks)
+    return transport
+
+
+def build_async_client(
+    settings: FetchSettings, transport: httpx.AsyncBaseTransport | None = None
+) -> httpx.AsyncClient:
+    """The shared async client; tests pass `transport` (e.g. httpx.MockTransport)."""
+    return httpx.AsyncClient(
+        transport=transport or _guarded_transport(settings),
+        timeout=client_timeout(settings),
+        follow_redirects=True,
+        max_redirects=settings.max_redirects,
+        headers={"user-agent": settings.user_agent, "accept-encoding": ACCEPT_ENCODING},
+        verify=True,
+    )
+
+
+class AsyncFetcher:
+    """Fetches URLs within the configured limits; use it from one event loop."""
+
+    def __init__(self, client: httpx.AsyncClient, settings: FetchSettings) -> None:
+        self._client = client
+        self._settings = settings
+        self._global = asyncio.Semaphore(settings.concurrency)
+        self._hosts: defaultdict[str, asyncio.Semaphore] = defaultdict(
+            lambda: asyncio.Semaphore(settings.per_host_concurrency)
+        )
+        self._next_at: dict[str, float] = {}
+
+    async def _pace(self, host: str) -> None:
+        delay = self._settings.per_host_delay.total_seconds()
+        if delay <= 0:
+            return
+        now = asyncio.get_running_loop().time()
+        at = max(now, self._next_at.get(host, 0.0))
+        self._next_at[host] = at + delay
+        if at > now:
+            await asyncio.sleep(at - now)
+
+    async def get(
+        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+    ) -> FetchResult:
+        """GET `url`; raise FetchError on any failure, including non-2xx answers."""
+        headers = conditional_headers(etag, last_modified)
+        host = (urlsplit(url).hostname or "").lower()
+        async with self._global, self._hosts[host]:
+            await self._pace(host)
+            try:
+                async with asyncio.timeout(self._settings.deadline.total_seconds()):
+                    return await self._get(url, headers)
+            except FetchError:
+                raise
+            except TimeoutError:
+                raise FetchError(FetchErrorKind.TIMEOUT, url, "total deadline exceeded") from None
+            except (httpx.HTTPError, httpx.InvalidURL) as exc:
+                raise classify(exc, url) from None
+
+    async def _get(self, url: str, headers: dict[str, str]) -> FetchResult:
+        cap = self._settings.max_bytes
+        async with self._client.stream("GET", url, headers=headers) as response:
+            done = judge(response, url, headers, cap)
+            if done is not None:
+                return done
+            chunks = []
+            with body_errors(url):
+                decoder = decoder_for(response, cap)
+                if response.is_stream_consumed:
+                    chunks.append(decoder.feed(response.content))
+                else:
+                    async for raw in response.aiter_raw():
+                        chunks.append(decoder.feed(raw))
+            return result(response, b"".join(chunks))
+
+    async def aclose(self) -> None:
+        await self._client.aclose()

@@ -1,0 +1,64 @@
+"""The asyncio twin of `guard`: an httpcore network backend that resolves names itself and
+connects only to allowed addresses.
+
+The name is resolved here (`loop.getaddrinfo`), every answer is checked against the SSRF policy,
+and the connection is made to the checked address, so DNS answers, redirects and odd literal
+forms cannot reach a non-allowed address. TLS still verifies the certificate against the URL's
+host name (httpcore passes it to `start_tls`). The total deadline per fetch is enforced by the
+async fetcher with `asyncio.timeout` around the whole exchange.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from collections.abc import Iterable
+from typing import Any
+
+import httpcore
+
+from monitor.fetch.addresses import is_allowed
+from monitor.fetch.guard import BlockedAddressError
+
+
+class AsyncGuardedBackend(httpcore.AnyIOBackend):
+    """AnyIOBackend that connects only to allowed, already-resolved addresses."""
+
+    def __init__(self, allow: Iterable[str]) -> None:
+        self._allow = tuple(allow)
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        loop = asyncio.get_running_loop()
+        try:
+            infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except socket.gaierror as exc:
+            raise httpcore.ConnectError(f"cannot resolve host: {exc.strerror}") from None
+        allowed = [
+            info for info in infos if is_allowed(ipaddress.ip_address(info[4][0]), self._allow)
+        ]
+        if not allowed:
+            raise BlockedAddressError(
+                f"{host} resolves only to non-public addresses; "
+                "settings.fetch.allow_networks can allow them"
+            )
+        last: Exception | None = None
+        for info in allowed:
+            try:
+                return await super().connect_tcp(
+                    str(info[4][0]), port, timeout, local_address, socket_options
+                )
+            except httpcore.ConnectError as exc:
+                last = exc
+        assert last is not None
+        raise last
+
+    async def connect_unix_socket(self, *args: Any, **kwargs: Any) -> httpcore.AsyncNetworkStream:
+        raise BlockedAddressError("unix sockets are not allowed")

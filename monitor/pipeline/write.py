@@ -1,0 +1,191 @@
+"""The write stage: ONE thread that commits many articles per transaction (group commit).
+
+Jobs arrive on a queue from the fetch loop. The writer takes the first, then whatever else is
+waiting (up to `batch`), and runs them in one transaction, each inside its own SAVEPOINT: an
+article is stored, grouped, matched and enqueued all or nothing, and a failing one is rolled back
+alone and reported to its caller while the rest commit. Results are handed back only after the
+commit, so a caller never acts on data that a failed commit lost. Poll outcomes (success, failure,
+skip, disabling) go through the same thread, after the articles they follow.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
+
+from sqlalchemy import Connection, Engine
+
+from monitor.bounds import FieldBounds
+from monitor.dedup import DedupInput, DedupResult
+from monitor.delivery.outbox import enqueue
+from monitor.pipeline.model import AlertRoute, Worked, Written
+from monitor.pipeline.stages import alert_payload
+from monitor.storage import articles_repo as repo
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class Grouper(Protocol):
+    """What the write stage needs from deduplication (see monitor.dedup.DedupIndex)."""
+
+    def classify(self, conn: Connection, item: DedupInput) -> DedupResult: ...
+
+
+@dataclass(frozen=True)
+class WriteContext:
+    grouper: Grouper
+    route_for: Callable[[str], AlertRoute]
+    clock: Callable[[], datetime]
+    bounds: FieldBounds
+
+
+def group(
+    conn: Connection, grouper: Grouper, article_id: int, article: repo.NewArticle, prepared: Any
+) -> DedupResult:
+    """Copy and story of a new article. The dedup index always records it (so it is listed as
+    "also carried by"); an identical canonical URL overrides the index's decision."""
+    fields: dict[str, Any] = {
+        "article_id": article_id,
+        "title": article.title,
+        "text": article.text,
+        "language": article.language,
+        "published": article.published_at,
+        "fetched": article.fetched_at,
+        "source": article.source,
+    }
+    decision = grouper.classify(conn, DedupInput(**fields, fingerprints=prepared))
+    same_url = repo.find_by_canonical_url(conn, article.canonical_url, article_id)
+    if decision.copy_of is None and same_url is not None and same_url["story_id"] is not None:
+        original = int(same_url["copy_of"] or same_url["id"])
+        return DedupResult(
+            copy_of=original,
+            story_id=int(same_url["story_id"]),
+            reason="same-url",
+            regrouped=decision.regrouped,
+        )
+    return decision
+
+
+def ingest(
+    conn: Connection, ctx: WriteContext, key: str, worked: Worked, *, alerting: bool
+) -> Written:
+    """Store, group, match and enqueue one article on `conn` (inside the caller's savepoint)."""
+    now = ctx.clock()
+    assert worked.article is not None
+    article = replace(worked.article, fetched_at=now)
+    if not repo.mark_seen(conn, article.source, key, now):
+        return Written(stored=False)  # another replica took this entry
+    article_id = repo.insert_article(conn, article)
+    grouping = group(conn, ctx.grouper, article_id, article, worked.fingerprints)
+    repo.set_grouping(conn, article_id, story_id=grouping.story_id, copy_of=grouping.copy_of)
+    for earlier in grouping.regrouped:  # a fuller original arrived, or two stories merged
+        repo.set_grouping(
+            conn, earlier.article_id, story_id=earlier.story_id, copy_of=earlier.copy_of
+        )
+    written = Written(stored=True)
+    if not alerting:
+        return written
+    for match in worked.matches:
+        repo.record_match(conn, article_id, match.rule, match.json, now)
+        route = ctx.route_for(match.rule)
+        alert_id = enqueue(
+            conn,
+            rule=match.rule,
+            story_id=grouping.story_id,
+            article_id=article_id,
+            payload=alert_payload(article, match.json, ctx.bounds),
+            channels=route.channels,
+            now=now,
+            delivery=route.delivery,
+        )
+        if alert_id is not None:
+            written.alerts.append((match.rule, grouping.story_id))
+    return written
+
+
+@dataclass
+class _Job:
+    run: Callable[[Connection], Any]
+    future: Future[Any]
+
+
+class Writer:
+    """The single writer thread; `submit` returns a future resolved after the commit."""
+
+    def __init__(self, engine: Engine, *, batch: int = 200, on_commit: Callable[[], None]) -> None:
+        self._engine = engine
+        self._batch = batch
+        self._on_commit = on_commit
+        self._queue: queue.Queue[_Job | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._loop, name="writer", daemon=True)
+        self.committed = 0
+        self._thread.start()
+
+    def submit(self, run: Callable[[Connection], T]) -> Future[T]:
+        future: Future[T] = Future()
+        self._queue.put(_Job(run, future))
+        return future
+
+    def pending(self) -> int:
+        return self._queue.qsize()
+
+    def close(self, timeout: float | None = None) -> None:
+        """Finish the jobs already queued, then stop."""
+        self._queue.put(None)
+        self._thread.join(timeout)
+
+    def _take(self) -> tuple[list[_Job], bool]:
+        first = self._queue.get()
+        if first is None:
+            return [], True
+        jobs = [first]
+        while len(jobs) < self._batch:
+            try:
+                job = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if job is None:
+                return jobs, True
+            jobs.append(job)
+        return jobs, False
+
+    def _loop(self) -> None:
+        stop = False
+        while not stop:
+            jobs, stop = self._take()
+            if jobs:
+                self._commit([j for j in jobs if j.future.set_running_or_notify_cancel()])
+
+    def _commit(self, jobs: list[_Job]) -> None:
+        results: list[tuple[_Job, Any, BaseException | None]] = []
+        started = time.monotonic()
+        try:
+            with self._engine.begin() as conn:
+                for job in jobs:
+                    try:
+                        with conn.begin_nested():
+                            results.append((job, job.run(conn), None))
+                    except Exception as exc:  # noqa: BLE001 - one bad article is rolled back alone
+                        results.append((job, None, exc))
+        except Exception as exc:  # noqa: BLE001 - the commit failed: nothing of the batch is stored
+            log.warning("write batch failed articles=%d error=%s", len(jobs), exc)
+            for job in jobs:
+                job.future.set_exception(exc)
+            return
+        self.committed += len(jobs)
+        seconds = time.monotonic() - started
+        log.debug("write batch committed jobs=%d seconds=%.3f", len(jobs), seconds)
+        self._on_commit()
+        for job, value, error in results:
+            if error is None:
+                job.future.set_result(value)
+            else:
+                job.future.set_exception(error)
