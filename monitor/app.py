@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -28,6 +29,7 @@ from monitor.notify.registry import builtin_registry
 from monitor.pipeline import AlertRoute, Pipeline, PipelineDeps, PoolWork, SourceOutcome
 from monitor.rules import Document, RuleEngine, RuleSet
 from monitor.rules.sources import document_from_file as rules_document_from_file
+from monitor.sources import reader_for, source_env
 from monitor.storage import articles_repo, sources_repo
 from monitor.storage.db import open_database
 from monitor.work import WorkPool
@@ -127,6 +129,7 @@ class App:
                 route_for=self._routes.__getitem__,
                 owner=self.owner,
                 fetch_transport=self._async_transport,
+                reader_for=partial(reader_for, env=source_env(self.fetcher, settings, self.clock)),
                 metrics=self.metrics,
             )
             self._pipeline = Pipeline(deps)
@@ -174,8 +177,9 @@ class App:
 
     def close(self) -> None:
         """Drain in-flight polls (within `settings.drain_timeout`), then release everything."""
-        if self._pipeline is not None:
-            self._pipeline.close(self.config.settings.drain_timeout.total_seconds())
+        pipeline, self._pipeline = self._pipeline, None
+        if pipeline is not None:
+            pipeline.close(self.config.settings.drain_timeout.total_seconds())
         self.fetcher.close()
         self._channel_http.close()
         self.engine.dispose()

@@ -217,34 +217,19 @@ def healthcheck(obj: CliContext) -> None:
 
     Example: monitor healthcheck
     """
-    from sqlalchemy import text
+    from monitor.daemon import check_health  # P1: heartbeat, stall and database checks
 
-    from monitor.daemon import heartbeat_path
-    from monitor.storage.db import create_db_engine
-
-    config = obj.config()
-    engine = create_db_engine(config.database_url)
-    try:
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    finally:
-        engine.dispose()
-    beat = heartbeat_path(config)
-    try:
-        age = datetime.now(UTC) - datetime.fromisoformat(beat.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        raise click.ClickException(f"no heartbeat at {beat}: is the daemon running?") from None
-    if age > HEARTBEAT_MAX_AGE:
-        raise click.ClickException(f"heartbeat is {int(age.total_seconds())}s old")
-    click.echo(f"healthy (heartbeat {int(age.total_seconds())}s ago)")
+    click.echo(check_health(obj.config()))
 
 
 def _register_groups() -> None:
     from monitor.delivery.cli import alerts as alerts_group
     from monitor.rules.cli import rules_group
+    from monitor.sources_cli import sources_group
 
     cli.add_command(rules_group)
     cli.add_command(alerts_group)
+    cli.add_command(sources_group(sources))  # adds `sources add|import|export` to the listing
 
 
 def main() -> None:

@@ -1,31 +1,41 @@
 """The long-running daemon: APScheduler 3 drives polling and delivery until SIGTERM.
 
-The scheduler runs three jobs: `poll` claims and polls the sources whose persisted next-poll time
-has come (each source's interval and jitter are applied when its next poll time is recorded),
-`deliver` sends due alerts, `maintain` prunes the dedup window. Each poll tick (which returns at
-once: polls run in the application's pool) writes the heartbeat that
-`monitor healthcheck` reads. On SIGTERM or SIGINT the scheduler stops taking new work, waits for
-running jobs to finish, and the process exits.
+The scheduler runs three jobs: `poll` claims the due sources (one statement, no more than the
+pipeline has room for) and hands them to the pipeline's stages, returning at once, so a tick never
+waits for the previous one's polls; `deliver` sends due alerts; `maintain` prunes the dedup
+window. Each poll tick writes the heartbeat that `monitor healthcheck` reads: its time, and
+whether the pipeline is stalled (work in flight but nothing progressing for
+`settings.stall_timeout`). On SIGTERM or SIGINT the scheduler stops, in-flight polls get
+`settings.drain_timeout` to finish, the rest are cancelled and their leases released.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import signal
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.app import App
 from monitor.config.loader import AppConfig
+from monitor.errors import MonitorError
 
 log = logging.getLogger(__name__)
 POLL_TICK_SECONDS = 5
 DELIVER_TICK_SECONDS = 2
 MAINTAIN_SECONDS = 30
+HEARTBEAT_MAX_AGE = timedelta(minutes=3)
+
+
+class Unhealthy(MonitorError):
+    """`monitor healthcheck` failed; the message says why in one line."""
 
 
 def heartbeat_path(config: AppConfig) -> Path:
@@ -36,11 +46,42 @@ def heartbeat_path(config: AppConfig) -> Path:
     return storage / "heartbeat"
 
 
-def write_heartbeat(path: Path) -> None:
+def write_heartbeat(path: Path, *, stalled: bool = False, in_flight: int = 0) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(datetime.now(UTC).isoformat(), encoding="utf-8")
+    beat = {"at": datetime.now(UTC).isoformat(), "stalled": stalled, "in_flight": in_flight}
+    tmp.write_text(json.dumps(beat), encoding="utf-8")
     tmp.replace(path)
+
+
+def check_health(config: AppConfig, now: datetime | None = None) -> str:
+    """One line saying the daemon is healthy; raises Unhealthy (one line) otherwise."""
+    from monitor.storage.db import create_db_engine
+
+    engine = create_db_engine(config.database_url, pool_size=1)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", exc) or type(exc).__name__).splitlines()[0]
+        raise Unhealthy(f"database not answering: {reason}") from None
+    finally:
+        engine.dispose()
+    beat_file = heartbeat_path(config)
+    try:
+        beat = json.loads(beat_file.read_text(encoding="utf-8"))
+        age = (now or datetime.now(UTC)) - datetime.fromisoformat(beat["at"])
+    except (OSError, ValueError, KeyError, TypeError):
+        raise Unhealthy(f"no heartbeat at {beat_file}: is the daemon running?") from None
+    seconds = int(age.total_seconds())
+    if age > HEARTBEAT_MAX_AGE:
+        raise Unhealthy(f"heartbeat is {seconds}s old: the scheduler is not running")
+    if beat.get("stalled"):
+        raise Unhealthy(
+            f"pipeline stalled: {beat.get('in_flight', 0)} polls in flight and no progress for "
+            f"{int(config.settings.stall_timeout.total_seconds())}s"
+        )
+    return f"healthy (heartbeat {seconds}s ago, {beat.get('in_flight', 0)} polls in flight)"
 
 
 def _guard(name: str, job: object) -> object:
@@ -65,10 +106,17 @@ def run_daemon(app: App, stop: threading.Event | None = None) -> None:
         signal.signal(signal.SIGTERM, _on_signal)
         signal.signal(signal.SIGINT, _on_signal)
     beat = heartbeat_path(app.config)
+    stall = app.config.settings.stall_timeout.total_seconds()
 
     def poll_tick() -> None:
-        app.poll_due(wait=False)  # returns at once; polls run in the app's pool
-        write_heartbeat(beat)  # the heartbeat proves the scheduler and the database work
+        try:
+            app.poll_due(wait=False)  # returns at once; polls run in the pipeline's stages
+        finally:
+            pipeline = app.pipeline
+            stalled = pipeline.stalled(stall)
+            if stalled:
+                log.error("pipeline stalled in_flight=%d", len(pipeline.in_flight()))
+            write_heartbeat(beat, stalled=stalled, in_flight=len(pipeline.in_flight()))
 
     def maintain() -> None:
         app.prune()
@@ -77,37 +125,26 @@ def run_daemon(app: App, stop: threading.Event | None = None) -> None:
         timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60}
     )
     now = datetime.now(UTC)
-    scheduler.add_job(
-        _guard("poll", poll_tick),
-        "interval",
-        seconds=POLL_TICK_SECONDS,
-        id="poll",
-        next_run_time=now,
-    )
-    scheduler.add_job(
-        _guard("deliver", app.deliver),
-        "interval",
-        seconds=DELIVER_TICK_SECONDS,
-        id="deliver",
-        next_run_time=now,
-    )
-    scheduler.add_job(
-        _guard("maintain", maintain),
-        "interval",
-        seconds=MAINTAIN_SECONDS,
-        id="maintain",
-        next_run_time=now,
-    )
+    for name, job, seconds in (
+        ("poll", poll_tick, POLL_TICK_SECONDS),
+        ("deliver", app.deliver, DELIVER_TICK_SECONDS),
+        ("maintain", maintain, MAINTAIN_SECONDS),
+    ):
+        scheduler.add_job(
+            _guard(name, job), "interval", seconds=seconds, id=name, next_run_time=now
+        )
     write_heartbeat(beat)
     log.info(
-        "daemon started sources=%d rules=%d channels=%d",
+        "daemon started sources=%d rules=%d channels=%d owner=%s",
         len(app.config.sources),
         len(app.config.ruleset.rules),
         len(app.notifiers),
+        app.owner,
     )
     scheduler.start()
     try:
         stop.wait()
     finally:
         scheduler.shutdown(wait=True)
+        app.close()  # drains in-flight polls within settings.drain_timeout
         log.info("daemon stopped")
