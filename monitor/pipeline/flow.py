@@ -231,6 +231,14 @@ class Pipeline:
             outcome.error = outcome.error or f"internal: {exc}"
             await asyncio.get_running_loop().run_in_executor(self._db, self._release, [source.name])
         self.deps.metrics.poll_done(outcome.status)
+        log.info(
+            "poll done source=%s new=%d alerts=%d skipped=%d status=%s",
+            source.name,
+            outcome.new_articles,
+            outcome.alerts,
+            outcome.skipped,
+            outcome.status,
+        )
         return outcome
 
     async def _poll(self, source: SourceSpec, state: SourceState, outcome: SourceOutcome) -> None:

@@ -11,12 +11,13 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from monitor.errors import MonitorError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATION_LOCK = 0x6E6D6F6E  # "nmon": the advisory lock held while migrating
 
 
 class DatabaseError(MonitorError):
@@ -74,7 +75,17 @@ def alembic_config(engine: Engine) -> Config:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Apply migrations up to `revision`."""
     try:
-        command.upgrade(alembic_config(engine), revision)
+        if engine.dialect.name == "postgresql":
+            # replicas starting together must not race each other's migrations
+            with engine.connect() as lock:
+                lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+                try:
+                    command.upgrade(alembic_config(engine), revision)
+                finally:
+                    lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+                    lock.commit()
+        else:
+            command.upgrade(alembic_config(engine), revision)
     except Exception as exc:
         raise DatabaseError(f"cannot upgrade the database schema: {exc}") from exc
 
