@@ -240,3 +240,103 @@ def test_bounded_decoder_never_inflates_far_past_the_cap() -> None:
     raw_deflate = zlib.compressobj(wbits=-15)
     body = raw_deflate.compress(b"hello world") + raw_deflate.flush()
     assert BoundedDecoder("deflate", 100).feed(body) == b"hello world"
+
+
+# --- the async fetcher of the daemon's fetch stage: the same guarantees -------------------------
+
+
+def aget(settings: FetchSettings, url: str, handler: object = None, **validators: str) -> object:
+    """Run one AsyncFetcher.get on a fresh loop (with a mock transport when `handler` is given)."""
+    import asyncio
+
+    from monitor.fetch.aclient import AsyncFetcher, build_async_client
+
+    async def run() -> object:
+        transport = httpx.MockTransport(handler) if handler is not None else None  # type: ignore[arg-type]
+        fetcher = AsyncFetcher(build_async_client(settings, transport), settings)
+        try:
+            return await fetcher.get(url, **validators)
+        finally:
+            await fetcher.aclose()
+
+    return asyncio.run(run())
+
+
+def test_async_conditional_get_cap_retry_after_and_redirects() -> None:
+    import gzip
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path == "/feed":
+            if request.headers.get("if-none-match") == '"v1"':
+                return httpx.Response(304)
+            return httpx.Response(200, content=b"<rss/>", headers={"etag": '"v1"'})
+        if path == "/bomb":
+            return httpx.Response(200, content=gzip.compress(b"a" * 200_000),
+                                  headers={"content-encoding": "gzip"})
+        if path == "/busy":
+            return httpx.Response(429, headers={"retry-after": "120"})
+        if path == "/gone":
+            return httpx.Response(410)
+        n = int(path.strip("/") or 0)
+        return httpx.Response(302, headers={"location": f"/{n + 1}"})
+
+    settings = FetchSettings(max_bytes=100_000)
+    first = aget(settings, "https://news.example.org/feed", handler)
+    assert first.etag == '"v1"' and first.body == b"<rss/>"  # type: ignore[attr-defined]
+    again = aget(settings, "https://news.example.org/feed", handler, etag='"v1"')
+    assert again.not_modified  # type: ignore[attr-defined]
+    expected = {"/bomb": FetchErrorKind.TOO_LARGE, "/busy": FetchErrorKind.RATE_LIMITED,
+                "/0": FetchErrorKind.TOO_MANY_REDIRECTS, "/gone": FetchErrorKind.HTTP_STATUS}
+    for path, kind in expected.items():
+        with pytest.raises(FetchError) as caught:
+            aget(settings, f"https://news.example.org{path}", handler)
+        assert caught.value.kind is kind, path
+        if path == "/busy":
+            assert caught.value.retry_after == 120
+        if path == "/gone":
+            assert caught.value.status == 410
+
+
+def test_async_guard_checks_resolved_address_at_connect_time(loopback_server: str) -> None:
+    port = loopback_server.split(":")[1]
+    for url in (f"http://localhost:{port}/", f"http://127.1:{port}/", f"http://2130706433:{port}/"):
+        with pytest.raises(FetchError) as caught:
+            aget(FetchSettings(), url)
+        assert caught.value.kind is FetchErrorKind.BLOCKED_ADDRESS, url
+    allowed = FetchSettings(allow_networks=("127.0.0.0/8",))
+    assert aget(allowed, f"http://localhost:{port}/").body == b"ok"  # type: ignore[attr-defined]
+
+
+def test_async_guard_applies_to_redirect_targets(loopback_server: str) -> None:
+    target = f"http://{loopback_server}/"
+
+    class Redirect(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(302)
+            self.send_header("location", target)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.2", 0), Redirect)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        settings = FetchSettings(allow_networks=("127.0.0.2/32",))
+        with pytest.raises(FetchError) as caught:
+            aget(settings, f"http://127.0.0.2:{server.server_address[1]}/")
+        assert caught.value.kind is FetchErrorKind.BLOCKED_ADDRESS
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_async_deadline_cuts_off_a_trickling_server() -> None:
+    from tests.support.newsserver import NewsServer
+
+    settings = FetchSettings(allow_networks=("127.0.0.0/8",), deadline=1, read_timeout=5)
+    with NewsServer() as news, pytest.raises(FetchError) as caught:
+        aget(settings, f"{news.base}/slow")
+    assert caught.value.kind is FetchErrorKind.TIMEOUT
