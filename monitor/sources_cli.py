@@ -49,7 +49,10 @@ def add(obj: SourcesHost, url: str, name: str | None, tags: tuple[str, ...], wri
     config = obj.config()
     fetcher = Fetcher(build_client(config.settings.fetch), config.settings.fetch)
     env = source_env(fetcher, config.settings, lambda: datetime.now(UTC))
-    found = Discoverer(fetcher.get, env.robots, env.max_bytes).discover(url)
+    try:
+        found = Discoverer(fetcher.get, env.robots, env.max_bytes).discover(url)
+    finally:
+        fetcher.close()
     taken = {s.name for s in config.sources}
     if any(s.url == found.url for s in config.sources):
         raise click.ClickException(f"{found.url} is already a source")

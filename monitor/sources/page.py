@@ -29,6 +29,7 @@ from monitor.sources.robots import RobotsCache
 from monitor.sources.urlclean import clean_url, same_site
 
 MAX_ANCHORS = 20_000
+CARD_NODES = 300
 NOISE_TAGS = frozenset({"nav", "script", "style", "noscript", "template", "form", "select"})
 EDGE_TAGS = frozenset({"header", "footer"})  # noise unless inside an <article> card
 NOISE_ROLES = frozenset({"navigation", "banner", "contentinfo", "search", "menu", "menubar"})
@@ -69,6 +70,8 @@ def _noise(element: etree._Element) -> bool:
         node = node.getparent()
     for node in chain:
         tag = node.tag if isinstance(node.tag, str) else ""
+        if tag in ("body", "html"):  # their classes describe the page (`has-menu`), not chrome
+            break
         if tag == "article":
             in_article = True
         if tag in NOISE_TAGS or (node.get("role") or "").lower() in NOISE_ROLES:
@@ -90,16 +93,21 @@ def _text(anchor: html.HtmlElement) -> str:
 
 def _card_time(anchor: etree._Element) -> datetime | None:
     """The `<time datetime>` of the smallest ancestor (up to 4 up) holding one, if that card
-    links to little else."""
+    is small (at most CARD_NODES elements) and links to little else."""
     node = anchor.getparent()
     for _ in range(4):
         if node is None:
             return None
-        times = node.xpath(".//time[@datetime]")
-        if times:
-            if len(node.xpath(".//a[@href]")) > 3:
+        stamp, links = None, 0
+        for count, element in enumerate(node.iter()):
+            if count > CARD_NODES:
                 return None
-            return parse_w3c(str(times[0].get("datetime")))
+            if element.tag == "a" and element.get("href") is not None:
+                links += 1
+            elif element.tag == "time" and stamp is None and element.get("datetime"):
+                stamp = str(element.get("datetime"))
+        if stamp is not None:
+            return parse_w3c(stamp) if links <= 3 else None
         node = node.getparent()
     return None
 

@@ -93,3 +93,10 @@ def test_entries_are_bounded_and_hostile_markup_is_harmless() -> None:
     # libxml2 stops descending past its depth limit (huge_tree is off): fewer links, no crash
     page = f"<html><body>{'<div>' * 100_000}{cards}</body></html>".encode()
     assert len(article_links(parse_html(page), "https://b.example/", spec)) <= 100
+
+
+def test_page_wide_body_classes_do_not_hide_the_listing() -> None:
+    page = b"""<html><body class="has-menu tags-archive"><main>
+    <a href="/2026/11/25/army-retakes-town">Army retakes the town after a week</a></main></body></html>"""
+    spec = SourceSpec(name="c", url="https://c.example/", kind="page")
+    assert len(article_links(parse_html(page), "https://c.example/", spec)) == 1
