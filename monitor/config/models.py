@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from monitor.bounds import FieldBounds
 from monitor.config.types import Duration, PositiveDuration, Size, parse_duration, parse_size
 from monitor.delivery.settings import DeliverySettings
+from monitor.work.settings import WorkSettings
 from monitor.opsconfig import HealthSettings, OpsSettings
 
 __all__ = ["Duration", "Size", "parse_duration", "parse_size"]
@@ -79,6 +80,7 @@ class Settings(Strict):
     dedup_window: Duration = timedelta(days=7)
     fetch: FetchSettings = FetchSettings()
     delivery: DeliverySettings = DeliverySettings()
+    work: WorkSettings = WorkSettings()
     bounds: FieldBounds = Field(
         default=FieldBounds(), description="longest title, author, URL, summary, text kept"
     )

@@ -7,6 +7,7 @@ and bounds each with a timeout. Paragraphs come out separated by a blank line.
 
 from __future__ import annotations
 
+import functools
 import re
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -42,7 +43,10 @@ def _date(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+@functools.cache
 def _config() -> Any:
+    """trafilatura's configuration, read once per process (reading it costs as much as an
+    extraction)."""
     from trafilatura.settings import use_config
 
     config = use_config()
