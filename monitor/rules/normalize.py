@@ -3,11 +3,13 @@
 A text becomes a list of :class:`Token`: the folded word, its character offsets in the original
 text, and the indices of the paragraph and sentence it sits in. Folding applies NFKC, case
 folding, accent and diacritic removal (``Ségou`` = ``segou``, Arabic harakat and tatweel), a few
-letter equivalences (``œ`` = ``oe``; Arabic alef forms, ``ى`` = ``ي``, ``ة`` = ``ه``) and strips
-the Arabic definite article. Words are runs of Unicode letters, digits and combining marks, so
-hyphens and apostrophes separate words; French elided clitics (``l'``, ``d'``, ``qu'``...) and the
-English possessive ``'s`` are dropped. Paragraphs are separated by blank lines; sentences end at
-``. ! ? ؟ …`` unless the word before the full stop is a known abbreviation or an initial.
+letter equivalences (``œ`` = ``oe``, ``ё`` = ``е``; Arabic alef and hamza carriers, ``ى``/``ی`` =
+``ي``, ``ک`` = ``ك``, ``ة`` = ``ه``, Arabic-Indic digits) and strips the Arabic proclitics (the
+conjunction ``و`` on longer words, the article with or without ``ب ف ك ل``). Words are runs of
+Unicode letters, digits and combining marks, so hyphens and apostrophes separate words; French
+elided clitics (``l'``, ``d'``, ``qu'``...) and the English possessive ``'s`` are dropped.
+Paragraphs are separated by blank lines; sentences end at ``. ! ? ؟ …`` unless the word before
+the full stop is a known abbreviation or an initial.
 """
 
 from __future__ import annotations
@@ -71,9 +73,30 @@ ABBREVIATIONS = frozenset(
     ]
 )
 _LETTER_MAP = str.maketrans(
-    {"œ": "oe", "æ": "ae", "ø": "o", "ł": "l", "đ": "d", "ı": "i", "ى": "ي", "ة": "ه", "ـ": ""}
+    {
+        "œ": "oe",
+        "æ": "ae",
+        "ø": "o",
+        "ł": "l",
+        "đ": "d",
+        "ı": "i",
+        "ё": "е",
+        # Arabic: alef maqsura and Persian/Urdu yeh and kaf as the Arabic letters, ta marbuta
+        # as ha (the usual search folding), tatweel dropped, Arabic-Indic digits as ASCII.
+        "ى": "ي",
+        "ی": "ي",
+        "ک": "ك",
+        "ة": "ه",
+        "ـ": "",
+        **{chr(0x0660 + d): str(d) for d in range(10)},
+        **{chr(0x06F0 + d): str(d) for d in range(10)},
+    }
 )
-_ARABIC_ARTICLES = ("وال", "بال", "فال", "كال", "لل", "ال")
+# Proclitics: the conjunction wa- (one, only on words of 4+ letters, as light stemmers do), then
+# the article with its prepositions (bi-, fa-, ka-, li-l-). Queries fold the same way, so
+# "والمدنيين", "بالمدنيين" and "المدنيين" all match "مدنيين".
+_ARABIC_CONJUNCTION = "و"
+_ARABIC_ARTICLES = ("بال", "فال", "كال", "لل", "ال")
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +112,8 @@ class Token:
 
 @lru_cache(maxsize=200_000)
 def fold(word: str) -> str:
-    """Fold one word: NFKC, casefold, strip accents/diacritics, unify letters, drop Arabic 'al-'."""
+    """Fold one word: NFKC, casefold, strip accents/diacritics, unify letters, drop Arabic
+    proclitics ('wa-', 'al-', 'bi-l-', 'li-l-'...)."""
     text = unicodedata.normalize("NFKC", word).casefold()
     decomposed = unicodedata.normalize("NFD", text)
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
@@ -100,6 +124,8 @@ def fold(word: str) -> str:
 def _strip_arabic_article(word: str) -> str:
     if not word or not "\u0600" <= word[0] <= "\u06ff":
         return word
+    if word.startswith(_ARABIC_CONJUNCTION) and len(word) >= 4:
+        word = word[1:]
     for article in _ARABIC_ARTICLES:
         if word.startswith(article) and len(word) - len(article) >= 2:
             return word[len(article) :]

@@ -1,0 +1,42 @@
+"""Language detection for articles whose page and feed declare no language.
+
+:func:`detect_language` wraps py3langid (a maintained fork of langid.py whose model ships inside
+the package: nothing is downloaded at run time). It is conservative: short texts, texts with
+few letters and low-confidence guesses give ``None`` rather than a wrong code, because a wrong
+language is worse than none for language-scoped rules and normalisation.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+from typing import Any
+
+MIN_LETTERS = 40  # fewer letters than this (title and text together): no guess
+MIN_CONFIDENCE = 0.80  # normalised probability of the best language
+SAMPLE_CHARS = 3000  # the title and the first part of the text are enough
+
+_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _identifier() -> Any:
+    from py3langid.langid import (  # type: ignore[import-untyped]  # no type hints shipped
+        MODEL_FILE,
+        LanguageIdentifier,
+    )
+
+    with _lock:
+        return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+def detect_language(title: str, text: str) -> str | None:
+    """The ISO 639-1 code of the article's language, or None when unsure or too short."""
+    sample = f"{title}\n{text}"[:SAMPLE_CHARS]
+    letters = sum(1 for ch in sample if ch.isalpha())
+    if letters < MIN_LETTERS:
+        return None
+    code, confidence = _identifier().classify(sample)
+    if confidence < MIN_CONFIDENCE:
+        return None
+    return str(code)
