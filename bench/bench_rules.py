@@ -1,7 +1,9 @@
 """Rule-matching cost per article with 10 to 10,000 rules, against evaluating every rule.
 
 Not a test: run ``.venv/bin/python bench/bench_rules.py`` and copy the table into
-docs/benchmarks.md. Rules and articles are generated from one synthetic Zipf-distributed
+docs/benchmarks.md. ``bench/bench_rules.py hostile`` measures hostile articles instead (dense
+repetitions of a matching sentence, a megabyte of text under the widest allowed ``NEAR``), each
+case in its own subprocess so that its peak memory (``ru_maxrss``) is its own. Rules and articles are generated from one synthetic Zipf-distributed
 vocabulary (30,000 pseudo-words plus the shipped concepts' words), so that, as with real analyst
 rules, each rule uses a few topical words and a typical article touches only a few rules. Rule
 shapes mix words, phrases, prefixes, NEAR/ONEAR, SENTENCE, field scopes, NOT and shared concepts.
@@ -11,11 +13,14 @@ from __future__ import annotations
 
 import platform
 import random
+import resource
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 from monitor.rules import Document, Rule, RuleEngine, RuleSet, load_rules
+from monitor.rules.settings import RuleSettings
 
 SIZES = (10, 100, 1_000, 10_000)
 ARTICLES = 60
@@ -159,5 +164,76 @@ def main() -> None:
     print(f"\nshipped rules ({len(shipped.rules)}): {cost * 1e6:,.0f} µs/article")
 
 
+DENSE_SENTENCE = "Russian mercenaries killed civilians near Moura in central Mali, they say. "
+ROOT = Path(__file__).resolve().parents[1]
+UNCAPPED = RuleSettings(max_words=10_000_000, max_term_occurrences=1_000_000)
+HOSTILE_CASES = {
+    # name: (description, text builder arguments)
+    "dense-66k": "66 KB: 880 repetitions of a sentence matching the flagship rule",
+    "dense-198k": "198 KB: 2,640 repetitions of the same sentence",
+    "near-1m": "1 MB of `aaa`/`bbb` words, `aaa* NEAR/1000 bbb*` (widest allowed), defaults",
+    "near-1m-uncapped": "the same with max_words and max_term_occurrences raised to 10M / 1M",
+    "sentence-1m-uncapped": "1 MB, one sentence, `aaa* SENTENCE bbb*`, limits raised",
+    "dense-1m-uncapped": "1 MB of the flagship sentence (13,300 repetitions), limits raised",
+}
+
+
+def hostile_document(case: str) -> Document:
+    if case.startswith("dense"):
+        size = {"dense-66k": 66_000, "dense-198k": 198_000}.get(case, 1_000_000)
+        body = DENSE_SENTENCE * (size // len(DENSE_SENTENCE))
+        return Document(title="Report", body=body, language="en")
+    rng = random.Random(7)
+    words = rng.choices(["aaa", "aaab", "bbb", "bbbc", "ccc", "ddd"], k=1_000_000 // 4)
+    separator = " " if case.startswith("sentence") else ". "
+    return Document(title="Report", body=separator.join(words), language="en")
+
+
+def hostile_engine(case: str) -> RuleEngine:
+    settings = UNCAPPED if case.endswith("uncapped") else None
+    if case.startswith("dense"):
+        return RuleEngine.compile(load_rules(ROOT / "rules", settings), settings)
+    query = "aaa* SENTENCE bbb*" if case.startswith("sentence") else "aaa* NEAR/1000 bbb*"
+    return RuleEngine.compile(RuleSet(rules=(Rule("hostile", query),)), settings)
+
+
+def run_hostile_case(case: str) -> None:
+    """In a child process: match one hostile article, print seconds, peak MB, verdict, notes."""
+    doc, engine = hostile_document(case), hostile_engine(case)
+    start = time.perf_counter()
+    matches = engine.match(doc)
+    seconds = time.perf_counter() - start
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    notes = len(matches[0].explanation.notes) if matches else 0
+    json_kb = sum(len(str(m.to_json())) for m in matches) / 1000
+    print(
+        f"{seconds:.2f} {peak_mb:.0f} {len(doc.body) // 1000} {len(matches)} {notes} {json_kb:.0f}"
+    )
+
+
+def hostile() -> None:
+    print(f"Python {sys.version.split()[0]} on {platform.machine()}; one subprocess per case")
+    print("| case | text | match (s) | peak RSS (MB) | matched | notes | match JSON (KB) |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for case, description in HOSTILE_CASES.items():
+        out = subprocess.run(
+            [sys.executable, __file__, "hostile-case", case],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=600,
+        ).stdout.split()
+        seconds, peak, size, matched, notes, json_kb = out
+        print(
+            f"| {case}: {description} | {size} KB | {seconds} | {peak} | {matched} | {notes} "
+            f"| {json_kb} |"
+        )
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["hostile"]:
+        hostile()
+    elif sys.argv[1:2] == ["hostile-case"]:
+        run_hostile_case(sys.argv[2])
+    else:
+        main()

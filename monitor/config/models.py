@@ -17,8 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from monitor.bounds import FieldBounds
 from monitor.config.types import Duration, PositiveDuration, Size, parse_duration, parse_size
 from monitor.delivery.settings import DeliverySettings
-from monitor.work.settings import WorkSettings
 from monitor.opsconfig import HealthSettings, OpsSettings
+from monitor.rules.settings import RuleSettings
+from monitor.work.settings import WorkSettings
 
 __all__ = ["Duration", "Size", "parse_duration", "parse_size"]
 
@@ -86,6 +87,7 @@ class Settings(Strict):
     )
     ops: OpsSettings = OpsSettings()  # /metrics, /healthz, /readyz (monitor.opsconfig)
     health: HealthSettings = HealthSettings()  # source health thresholds (monitor.health)
+    rules: RuleSettings = RuleSettings()  # matching limits per article (monitor.rules.settings)
 
 
 class SourceSpec(Strict):

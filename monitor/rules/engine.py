@@ -23,6 +23,7 @@ from monitor.rules.model import Rule, RuleSet
 from monitor.rules.normalize import fold
 from monitor.rules.passages import explanation
 from monitor.rules.presearch import Clause, best_clause, requirements
+from monitor.rules.settings import DEFAULT_RULE_SETTINGS, RuleSettings
 from monitor.rules.syntax import Node
 
 
@@ -36,7 +37,10 @@ class CompiledRule:
 class RuleEngine:
     """Matches documents against a compiled rule set; build it with :meth:`compile`."""
 
-    def __init__(self, rules: list[CompiledRule]) -> None:
+    def __init__(
+        self, rules: list[CompiledRule], settings: RuleSettings = DEFAULT_RULE_SETTINGS
+    ) -> None:
+        self.settings = settings
         self._rules = tuple(rules)
         self._by_name = {c.rule.name: c for c in rules}
         index: defaultdict[str, list[int]] = defaultdict(list)
@@ -57,8 +61,14 @@ class RuleEngine:
         self._prefix_lengths = sorted({len(p) for p in prefixes})
 
     @classmethod
-    def compile(cls, ruleset: RuleSet) -> RuleEngine:
-        """Parse and resolve every rule; raises ConfigError listing every problem."""
+    def compile(cls, ruleset: RuleSet, settings: RuleSettings | None = None) -> RuleEngine:
+        """Parse and resolve every rule; raises ConfigError listing every problem.
+
+        `settings` (``settings.rules`` of feeds.yaml) bound the cost of matching one article and
+        the widest ``NEAR/n``; when omitted, those the RuleSet was loaded with apply (the
+        defaults for a RuleSet built directly).
+        """
+        settings = settings or ruleset.settings
         problems: list[ConfigProblem] = []
         seen: set[str] = set()
         for rule in ruleset.rules:
@@ -68,7 +78,7 @@ class RuleEngine:
                 )
             seen.add(rule.name)
         trees, query_problems = compile_queries(
-            {r.name: r.query for r in ruleset.rules}, ruleset.concepts
+            {r.name: r.query for r in ruleset.rules}, ruleset.concepts, settings
         )
         problems += [_config_problem(p, ruleset) for p in query_problems]
         if problems:
@@ -77,7 +87,7 @@ class RuleEngine:
             CompiledRule(r, trees[r.name], tuple(requirements(trees[r.name])))
             for r in ruleset.rules
         ]
-        return cls(compiled)
+        return cls(compiled, settings)
 
     @property
     def rules(self) -> tuple[Rule, ...]:
@@ -85,7 +95,7 @@ class RuleEngine:
 
     def match(self, doc: Document) -> list[RuleMatch]:
         """Every enabled rule that matches `doc`, with explanations and passages."""
-        adoc = AnalysedDocument(doc)
+        adoc = AnalysedDocument(doc, self.settings)
         words, prefixes = adoc.words, self._present_prefixes(adoc)
         numbers = set(self._always)
         for word in words:
@@ -101,14 +111,14 @@ class RuleEngine:
 
     def match_without_presearch(self, doc: Document) -> list[RuleMatch]:
         """Evaluate every rule on `doc`: the naive baseline for presearch tests and benchmarks."""
-        return self._evaluate(AnalysedDocument(doc), list(self._rules))
+        return self._evaluate(AnalysedDocument(doc, self.settings), list(self._rules))
 
     def explain(self, rule_name: str, doc: Document) -> Explanation:
         """Evaluate one rule (enabled or not) on `doc` and explain the outcome, match or not."""
         compiled = self._by_name.get(rule_name)
         if compiled is None:
             raise UnknownRuleError(rule_name, list(self._by_name))
-        adoc = AnalysedDocument(doc)
+        adoc = AnalysedDocument(doc, self.settings)
         result = Evaluator(adoc, trace=True).evaluate(compiled.tree)
         return explanation(rule_name, result, adoc, filtered_out(compiled.rule, doc))
 

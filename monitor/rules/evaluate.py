@@ -5,12 +5,18 @@ it true (used by proximity operators), ``marks`` the word occurrences to highlig
 (``trace=False``) AND and OR stop at the first deciding child and only proximity operands collect
 positions; in trace mode every child is evaluated so the explanation shows every clause. Results
 of concepts are cached per article, so a concept shared by many rules is evaluated once.
+
+Hits are always *canonical* (sorted, one range per first token, the longest) and marks sorted and
+unique, so no list is ever longer than the article. Proximity and same-unit operators run over
+sorted lists with :mod:`monitor.rules.window`, never over all pairs of occurrences.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+from monitor.rules import window
 from monitor.rules.analysis import TITLE, AnalysedDocument, Hit
 from monitor.rules.document import primary_language
 from monitor.rules.normalize import fold
@@ -18,10 +24,14 @@ from monitor.rules.syntax import And, ConceptRef, Field, Meta, Node, Not, Or, Pr
 
 Scope = frozenset[str]
 DEFAULT_SCOPE: Scope = frozenset({"title", "body"})
+FIELDS = (0, 1)
 
 
 @dataclass(frozen=True, slots=True)
 class Result:
+    """`hits` are canonical (see :func:`monitor.rules.window.canonical`); `marks` are sorted and
+    unique, which explanations rely on."""
+
     node: Node
     value: bool
     hits: tuple[Hit, ...] = ()
@@ -91,10 +101,11 @@ class Evaluator:
         return self._combine(node, value, [r for r in results if r.value or self.trace], need_hits)
 
     def _combine(self, node: Node, value: bool, results: list[Result], need_hits: bool) -> Result:
-        hits = tuple(h for r in results if r.value for h in r.hits) if need_hits else ()
+        true = [r for r in results if r.value]
+        hits = _union_hits([r.hits for r in true]) if need_hits else ()
         if not self.trace:
             return Result(node, value, hits)
-        marks = tuple(m for r in results if r.value for m in r.marks)
+        marks = _union_marks([r.marks for r in true])
         return Result(node, value, hits, marks, tuple(results))
 
     def _concept(self, node: ConceptRef, scope: Scope, need_hits: bool) -> Result:
@@ -112,39 +123,35 @@ class Evaluator:
         right = self.eval(node.right, scope, True) if left.value or self.trace else None
         spans: list[Hit] = []
         if right is not None and left.value and right.value:
-            spans = self._pairs(node, left.hits, right.hits, every=self.trace or need_hits)
+            spans = self._close_spans(node, left.hits, right.hits, every=self.trace or need_hits)
         children = (left,) if right is None else (left, right)
         if not self.trace:
             return Result(node, bool(spans), tuple(spans))
-        marks = tuple(m for c in children for m in c.marks if _inside(m, spans))
+        marks = _inside(_union_marks([c.marks for c in children]), spans)
         return Result(node, bool(spans), tuple(spans), marks, children)
 
-    def _pairs(
+    def _close_spans(
         self, node: Proximity, lefts: tuple[Hit, ...], rights: tuple[Hit, ...], *, every: bool
     ) -> list[Hit]:
-        """The spans of close pairs: all of them when `every`, else just the first."""
+        """The canonical spans of close pairs, per field: all of them when `every`, else one."""
         spans: list[Hit] = []
-        for a in lefts:
-            for b in rights:
-                if self._close(node, a, b):
-                    spans.append((a[0], min(a[1], b[1]), max(a[2], b[2])))
-                    if not every:
-                        return spans
+        for field in FIELDS:
+            left = [(h[1], h[2]) for h in lefts if h[0] == field]
+            right = [(h[1], h[2]) for h in rights if h[0] == field]
+            if not left or not right:
+                continue
+            if node.unit is not None:
+                unit_last = self.adoc.fields[field].unit_last(node.unit)
+                found = window.same_unit(left, right, unit_last, first=not every)
+            else:
+                assert node.distance is not None
+                found = window.near(
+                    left, right, node.distance, ordered=node.ordered, first=not every
+                )
+            spans += [(field, start, end) for start, end in found]
+            if spans and not every:
+                break
         return spans
-
-    def _close(self, node: Proximity, a: Hit, b: Hit) -> bool:
-        if a[0] != b[0]:
-            return False
-        if node.unit == "SENTENCE":
-            return self.adoc.sentence(a[0], a[1]) == self.adoc.sentence(b[0], b[1])
-        if node.unit == "PARAGRAPH":
-            return self.adoc.paragraph(a[0], a[1]) == self.adoc.paragraph(b[0], b[1])
-        assert node.distance is not None
-        if a[2] < b[1]:
-            return b[1] - a[2] <= node.distance
-        if b[2] < a[1]:
-            return not node.ordered and a[1] - b[2] <= node.distance
-        return not node.ordered or a[1] < b[1]
 
     def _meta(self, node: Meta) -> bool:
         doc = self.adoc.doc
@@ -165,5 +172,35 @@ def narrow(scope: Scope, field: str) -> Scope:
     return frozenset({"body"})
 
 
-def _inside(mark: Hit, spans: list[Hit]) -> bool:
-    return any(s[0] == mark[0] and s[1] <= mark[1] and mark[2] <= s[2] for s in spans)
+def _union_hits(parts: Iterable[tuple[Hit, ...]]) -> tuple[Hit, ...]:
+    """The canonical union of canonical hit lists: sorted, the longest range per first token."""
+    present = [p for p in parts if p]
+    if not present:
+        return ()
+    if len(present) == 1:
+        return present[0]
+    longest: dict[tuple[int, int], int] = {}
+    for part in present:
+        for field, start, end in part:
+            if end > longest.get((field, start), -1):
+                longest[(field, start)] = end
+    return tuple((field, start, end) for (field, start), end in sorted(longest.items()))
+
+
+def _union_marks(parts: Iterable[tuple[Hit, ...]]) -> tuple[Hit, ...]:
+    present = [p for p in parts if p]
+    if not present:
+        return ()
+    if len(present) == 1:
+        return present[0]
+    return tuple(sorted({m for part in present for m in part}))
+
+
+def _inside(marks: tuple[Hit, ...], spans: list[Hit]) -> tuple[Hit, ...]:
+    """The marks lying entirely inside one of the (canonical, per field) `spans`."""
+    kept: list[Hit] = []
+    for field in FIELDS:
+        ranges = [(s[1], s[2]) for s in spans if s[0] == field]
+        mine = [(m[1], m[2]) for m in marks if m[0] == field]
+        kept += [(field, start, end) for start, end in window.inside(mine, ranges)]
+    return tuple(kept)

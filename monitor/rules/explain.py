@@ -33,6 +33,7 @@ class Clause:
     value: bool
     children: tuple[Clause, ...] = ()
     spans: tuple[Span, ...] = ()
+    omitted_spans: int = 0  # matched spans left out to keep the explanation short
 
     def to_json(self) -> dict[str, Any]:
         """JSON form; false alternatives of an OR are summarised as a count to keep it short."""
@@ -43,6 +44,8 @@ class Clause:
         }
         if self.spans:
             data["spans"] = [s.to_json() for s in self.spans]
+        if self.omitted_spans:
+            data["omitted_spans"] = self.omitted_spans
         shown = self.children
         if self.operator == "OR":
             shown = tuple(c for c in self.children if c.value)
@@ -73,7 +76,11 @@ class Passage:
 
 @dataclass(frozen=True)
 class Explanation:
-    """The evaluation of one rule on one article; `filtered` says why rule filters excluded it."""
+    """The evaluation of one rule on one article; `filtered` says why rule filters excluded it.
+
+    `notes` say where matching limits were reached (words of the article ignored, occurrences
+    of a term not used), so a surprising verdict on a huge article can be understood.
+    """
 
     rule: str
     matched: bool
@@ -81,6 +88,8 @@ class Explanation:
     spans: tuple[Span, ...] = ()
     passages: tuple[Passage, ...] = ()
     filtered: str = ""
+    notes: tuple[str, ...] = ()
+    omitted_spans: int = 0
 
     def top_clauses(self) -> tuple[Clause, ...]:
         """The clauses ANDed at the top of the query (the query itself when it is not an AND)."""
@@ -93,8 +102,12 @@ class Explanation:
             "clauses": self.root.to_json(),
             "spans": [s.to_json() for s in self.spans],
         }
+        if self.omitted_spans:
+            data["omitted_spans"] = self.omitted_spans
         if self.filtered:
             data["filtered"] = self.filtered
+        if self.notes:
+            data["notes"] = list(self.notes)
         return data
 
 

@@ -18,6 +18,7 @@ _STOP = frozenset('()"“”„«» \t\r\n\f\v')
 _PROX_RE = re.compile(r"(O?NEAR)/(\d+)\Z")
 _NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*")
 _SCOPE_RE = re.compile(r"([A-Za-z]+):")
+MAX_DISTANCE_DIGITS = 9  # the configured limit (RuleSettings.max_near_distance) is far lower
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +94,16 @@ def _lex_bare(query: str, pos: int, out: list[Lexeme]) -> int:
     elif text in UNITS:
         out.append(Lexeme("PROX", text, pos, end))
     elif prox := _PROX_RE.match(text):
-        distance = int(prox.group(2))
+        digits = prox.group(2).lstrip("0") or "0"
+        if len(digits) > MAX_DISTANCE_DIGITS:  # never convert a 5,000-digit number
+            shown = digits if len(digits) <= 30 else digits[:30] + "..."
+            raise RuleSyntaxError(
+                f"{prox.group(1)}/{shown} is too wide: proximity distances are limited "
+                "(settings.rules.max_near_distance, 1,000 words by default)",
+                query,
+                pos + 1,
+            )
+        distance = int(digits)
         if distance < 1:
             raise RuleSyntaxError(f"{prox.group(1)} distance must be at least 1", query, pos + 1)
         out.append(Lexeme("PROX", prox.group(1), pos, end, distance))

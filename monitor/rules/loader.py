@@ -16,10 +16,11 @@ from typing import Any
 
 import yaml
 
-from monitor.config.yamlfile import StrictLoader as _StrictLoader
+from monitor.config.yamlfile import read_yaml_file, yaml_problem
 from monitor.errors import ConfigError, ConfigProblem
 from monitor.rules.concepts import compile_queries
 from monitor.rules.model import DELIVERIES, Example, Rule, RuleSet
+from monitor.rules.settings import DEFAULT_RULE_SETTINGS, RuleSettings
 from monitor.rules.sources import document_from_file, document_from_mapping
 
 NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*\Z")
@@ -32,9 +33,12 @@ EXAMPLE_KEYS = frozenset(
 EXPECTS = {"match": True, "no_match": False}
 
 
-def load_rules(directory: Path) -> RuleSet:
-    """Read every rule file in `directory`; raises ConfigError listing every problem."""
-    loader = _Loader()
+def load_rules(directory: Path, settings: RuleSettings | None = None) -> RuleSet:
+    """Read every rule file in `directory`; raises ConfigError listing every problem.
+
+    `settings` (``settings.rules``) give the widest ``NEAR/n`` allowed; defaults when omitted.
+    """
+    loader = _Loader(settings or DEFAULT_RULE_SETTINGS)
     if not directory.is_dir():
         raise ConfigError([ConfigProblem(str(directory), "", None, "rules directory not found")])
     for path in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]):
@@ -43,7 +47,8 @@ def load_rules(directory: Path) -> RuleSet:
 
 
 class _Loader:
-    def __init__(self) -> None:
+    def __init__(self, settings: RuleSettings) -> None:
+        self.settings = settings
         self.problems: list[ConfigProblem] = []
         self.rules: list[tuple[Rule, str]] = []  # rule, key path
         self.concepts: dict[str, str] = {}
@@ -55,10 +60,15 @@ class _Loader:
 
     def load_file(self, path: Path) -> None:
         file = str(path)
-        try:
-            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_StrictLoader)  # noqa: S506
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            self.problem(file, "", None, f"cannot read rule file: {exc}")
+        try:  # bounded: size limit, alias budget, nesting depth (monitor.config.yamlfile)
+            data = read_yaml_file(path)
+        except OSError as exc:
+            self.problem(file, "", None, f"cannot read rule file: {exc.strerror or exc}")
+            return
+        except yaml.YAMLError as exc:
+            where, what = yaml_problem(exc)
+            at = f" ({where})" if where else ""
+            self.problem(file, "", None, f"cannot read rule file{at}: {what}")
             return
         if data is None:
             return
@@ -207,7 +217,7 @@ class _Loader:
 
     def finish(self) -> RuleSet:
         rules = {rule.name: rule.query for rule, _ in self.rules}
-        _, query_problems = compile_queries(rules, self.concepts)
+        _, query_problems = compile_queries(rules, self.concepts, self.settings)
         paths = {rule.name: (rule.file, path) for rule, path in self.rules}
         for qp in query_problems:
             if qp.kind == "rule":
@@ -230,4 +240,5 @@ class _Loader:
             concepts=dict(self.concepts),
             examples=tuple(self.examples),
             concept_files=dict(self.concept_files),
+            settings=self.settings,
         )

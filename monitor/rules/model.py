@@ -1,8 +1,10 @@
 """The typed configuration of the rule language: rules, concept lists and example articles.
 
 :func:`monitor.rules.loader.load_rules` builds a :class:`RuleSet` from the ``rules/`` directory;
-tests and benchmarks may build one directly. A RuleSet is plain data: compiling it into something
-that matches articles is :class:`monitor.rules.engine.RuleEngine`'s job.
+tests and benchmarks may build one directly. A RuleSet is plain (picklable) data: compiling it
+into something that matches articles is :class:`monitor.rules.engine.RuleEngine`'s job. It
+carries the matching limits (``settings.rules`` of feeds.yaml) it was loaded with, so every
+``RuleEngine.compile(ruleset)`` (in the daemon, a worker process or the CLI) applies them.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import dataclass, field
 
 from monitor.errors import UnknownRuleError
 from monitor.rules.document import Document
+from monitor.rules.settings import DEFAULT_RULE_SETTINGS, RuleSettings
 
 DELIVERIES = ("immediate", "hourly", "daily")
 
@@ -50,6 +53,7 @@ class RuleSet:
     concepts: Mapping[str, str] = field(default_factory=dict)
     examples: tuple[Example, ...] = ()
     concept_files: Mapping[str, str] = field(default_factory=dict)
+    settings: RuleSettings = DEFAULT_RULE_SETTINGS  # limits checked at load, used by compile
 
     def rule(self, name: str) -> Rule:
         """The rule called `name`; raises UnknownRuleError."""

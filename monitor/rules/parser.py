@@ -8,7 +8,9 @@ docs/rule-language.md, from loosest to tightest::
     prox    := primary ( (NEAR/n | ONEAR/n | SENTENCE | PARAGRAPH) primary )*
     primary := WORD | PREFIX* | "PHRASE" | @concept | field:primary | meta:value | "(" or ")"
 
-Syntax errors raise :class:`monitor.errors.RuleSyntaxError` with the 1-based column.
+Syntax errors raise :class:`monitor.errors.RuleSyntaxError` with the 1-based column. So does a
+query nested deeper than :data:`~monitor.rules.syntax.MAX_QUERY_DEPTH` (parentheses, NOT, field
+scopes and chained proximity operators all count), before Python's recursion limit is reached.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from monitor.errors import RuleSyntaxError
 from monitor.rules.lexer import Lexeme, lex
 from monitor.rules.normalize import fold, query_words
 from monitor.rules.syntax import (
+    MAX_QUERY_DEPTH,
     And,
     ConceptRef,
     Field,
@@ -27,6 +30,7 @@ from monitor.rules.syntax import (
     Or,
     Proximity,
     Term,
+    depth,
 )
 
 MIN_PREFIX = 3
@@ -43,6 +47,13 @@ class _Parser:
         self.query = query
         self.tokens = lex(query)
         self.pos = 0
+        self.nesting = 0
+
+    def enter(self, token: Lexeme) -> None:
+        """Count one level of recursion; refuse the query past MAX_QUERY_DEPTH."""
+        self.nesting += 1
+        if self.nesting > MAX_QUERY_DEPTH:
+            raise self.error(too_deep(), token)
 
     def parse(self) -> Node:
         if self.peek.kind == "EOF":
@@ -52,6 +63,9 @@ class _Parser:
             raise self.error("unbalanced ')'", self.peek)
         if self.peek.kind != "EOF":
             raise self.error(f"unexpected '{self.peek.text}'", self.peek)
+        levels, column = depth(node)
+        if levels > MAX_QUERY_DEPTH:
+            raise RuleSyntaxError(too_deep(), self.query, column)
         return node
 
     @property
@@ -94,15 +108,21 @@ class _Parser:
         if self.peek.kind == "NOT":
             start = self.advance()
             self.expect_operand(start)
+            self.enter(start)
             child = self.parse_unary()
+            self.nesting -= 1
             return Not(child, self.source(start.start), start.column)
         return self.parse_prox()
 
     def parse_prox(self) -> Node:
         start = self.peek
         node = self.parse_primary()
+        chain = 0
         while self.peek.kind == "PROX":
             op = self.advance()
+            chain += 1
+            if self.nesting + chain >= MAX_QUERY_DEPTH:
+                raise self.error(too_deep(), op)
             if self.peek.kind == "NOT":
                 raise self.error(f"{op.text} needs words on its right, not NOT", self.peek)
             self.expect_operand(op)
@@ -124,6 +144,7 @@ class _Parser:
                 unit,
                 self.source(start.start),
                 start.column,
+                op.column,
             )
         return node
 
@@ -137,7 +158,9 @@ class _Parser:
         if token.kind == "LPAREN":
             if self.peek.kind == "RPAREN":
                 raise self.error("empty parentheses", self.peek)
+            self.enter(token)
             node = self.parse_or()
+            self.nesting -= 1
             if self.peek.kind != "RPAREN":
                 raise RuleSyntaxError(
                     f"missing ')' to close the '(' of column {token.column}",
@@ -161,7 +184,9 @@ class _Parser:
         if token.kind == "FIELD":
             if self.peek.kind not in ("WORD", "PHRASE", "LPAREN", "CONCEPT"):
                 raise self.error(f"'{token.text}:' needs a term or '(...)' after it", self.peek)
+            self.enter(token)
             child = self.parse_primary()
+            self.nesting -= 1
             return Field(token.text, child, self.source(token.start), token.column)
         if token.kind == "RPAREN":
             raise self.error("unbalanced ')'", token)
@@ -200,3 +225,10 @@ def _positional(node: Node) -> bool:
     if isinstance(node, Field):
         return _positional(node.child)
     return True
+
+
+def too_deep() -> str:
+    return (
+        f"the query is nested too deeply (more than {MAX_QUERY_DEPTH} levels of parentheses, "
+        "NOT, fields and proximity operators)"
+    )

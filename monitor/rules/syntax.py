@@ -7,12 +7,18 @@ explanations can quote the clause an analyst wrote. Concept references start unr
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 Matcher = tuple[str, bool]
 """One word of a term: the folded text and whether it is a prefix (``mercenar*``)."""
 
 FIELDS = ("title", "body", "lead")
+MAX_QUERY_DEPTH = 100
+"""Deepest query tree accepted, concepts expanded (parentheses, NOT, fields, proximity chains).
+
+Queries are walked recursively when they are evaluated and explained; this bound keeps those walks
+far below Python's recursion limit, and deeper queries are refused when the rules are loaded."""
 METADATA = ("lang", "source", "tag")
 UNITS = ("SENTENCE", "PARAGRAPH")
 
@@ -67,6 +73,7 @@ class Proximity:
     unit: str | None
     source: str
     column: int
+    operator_column: int = 0  # where ``NEAR/n`` itself is written, for errors about it
 
     @property
     def operator(self) -> str:
@@ -135,9 +142,36 @@ def children_of(node: Node) -> tuple[Node, ...]:
 
 def concept_names(node: Node) -> list[tuple[str, int]]:
     """Every ``@name`` referenced directly in `node` (not inside resolved bodies), with columns."""
-    if isinstance(node, ConceptRef):
-        return [(node.name, node.column)]
-    found: list[tuple[str, int]] = []
-    for child in children_of(node):
-        found += concept_names(child)
+    found = [(n.name, n.column) for n in walk(node) if isinstance(n, ConceptRef)]
+    return sorted(found, key=lambda ref: ref[1])
+
+
+def depth(node: Node, concepts: Mapping[str, int] | None = None) -> tuple[int, int]:
+    """The depth of `node` (a lone term is 1) and the column of its deepest node.
+
+    A ``@name`` counts as ``1 + concepts[name]`` (0 when unknown), so the depth of a rule with
+    its concepts expanded is computed without expanding them. Iterative: safe on any input.
+    """
+    known = concepts or {}
+    deepest, column = 0, node.column
+    stack: list[tuple[Node, int]] = [(node, 1)]
+    while stack:
+        current, level = stack.pop()
+        reached = level + (known.get(current.name, 0) if isinstance(current, ConceptRef) else 0)
+        if reached > deepest:
+            deepest, column = reached, current.column
+        if not isinstance(current, ConceptRef):
+            stack.extend((child, level + 1) for child in children_of(current))
+    return deepest, column
+
+
+def walk(node: Node) -> list[Node]:
+    """Every node of `node`'s tree, not entering resolved concept bodies (iterative)."""
+    found: list[Node] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        found.append(current)
+        if not isinstance(current, ConceptRef):
+            stack.extend(children_of(current))
     return found
