@@ -1,25 +1,30 @@
-"""End-to-end throughput: one `run_cycle` over a loopback news server vs raw trafilatura.
+"""End-to-end throughput: one `run_cycle` over loopback news sites vs raw trafilatura.
 
-Serves every article of the labelled corpora from six loopback sites (RSS, Atom, JSON Feed, with
-boilerplate), then in the same run: (1) raw `trafilatura.bare_extraction` of the same pages in
-one process, (2) one full cycle of the monitor (fetch, parse, extract in the process pool,
-dedup, match, outbox, delivery to a loopback webhook). Prints a table.
+In the same run, on the same pages: (1) raw `trafilatura.bare_extraction` of every article page
+in one process, (2) one full cycle of the monitor (fetch feeds and pages, parse, extract and
+match in the worker pool, dedup, write, outbox, delivery to a loopback webhook), on SQLite. The
+ratio of (2) to (1) in articles per second is issue 8's "end to end / raw trafilatura".
 
-    .venv/bin/python -m bench.bench_pipeline [--limit N]
+The pages come from the news farm (`bench/newsfarm.py`: distinct ~8 KB pages with boilerplate,
+sites spread over 59 loopback addresses), or with `--corpus` from the labelled corpora served
+by six sites on 127.0.0.1 (3-5 KB pages).
+
+    .venv/bin/python -m bench.bench_pipeline [--sources 200 --entries 5] [--corpus [--limit N]]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import resource
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import trafilatura
 
+from bench.bench_farm import PeakRss, farm, warm_up
 from monitor.app import App
 from monitor.config.loader import load_config
 from monitor.corpus import load_corpus
@@ -37,62 +42,95 @@ SITES = [
 ]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--limit", type=int, default=0, help="at most N articles (0 = all)")
-    args = parser.parse_args()
+def farm_pages(port: int, sources: int, entries: int) -> list[tuple[str, bytes]]:
+    with httpx.Client() as client:
+        return [
+            (url, client.get(url).content)
+            for i in range(sources)
+            for a in range(entries)
+            if (url := f"http://127.0.0.{2 + i % 59}:{port}/s{i}/a/{a}")
+        ]
+
+
+def corpus_sites(news: NewsServer, limit: int) -> tuple[list[dict[str, Any]], list[tuple[str, bytes]]]:
     articles = load_corpus(ROOT / "tests/fixtures/rules_corpus") + load_corpus(
         ROOT / "tests/fixtures/dedup_corpus"
     )
-    if args.limit:
-        articles = articles[: args.limit]
-    with (
-        NewsServer() as news,
-        WebhookReceiver(secrets=(HOOK_SECRET,)) as hook,
-        tempfile.TemporaryDirectory() as tmp,
-    ):
-        for name, fmt, boiler in SITES:
-            news.add_site(name, fmt, boiler)
-        urls = []
-        for i, article in enumerate(articles):
-            site = SITES[i % len(SITES)][0]
-            urls.append(news.publish(site, article, slug=f"a{i}"))
-        pages = [httpx.get(u).content for u in urls]
+    if limit:
+        articles = articles[:limit]
+    for name, fmt, boiler in SITES:
+        news.add_site(name, fmt, boiler)
+    urls = [news.publish(SITES[i % len(SITES)][0], a, slug=f"a{i}") for i, a in enumerate(articles)]
+    pages = [(u, httpx.get(u).content) for u in urls]
+    return [{"name": n, "url": news.feed_url(n)} for n, _, _ in SITES], pages
 
-        start = time.perf_counter()
-        for page, url in zip(pages, urls, strict=True):
-            trafilatura.bare_extraction(page, url=url, with_metadata=True, include_comments=False)
-        raw = time.perf_counter() - start
 
-        sources = [{"name": n, "url": news.feed_url(n)} for n, _, _ in SITES]
-        channels = {
-            "hook": {"type": "webhook", "url": hook.url, "secrets": [{"env": "BENCH_SECRET"}]}
-        }
-        config = write_config(Path(tmp), sources, channels, {"alert_backlog": True})
-        os.environ["BENCH_SECRET"] = HOOK_SECRET
+def measure(
+    sources: list[dict[str, Any]], pages: list[tuple[str, bytes]], hook_url: str, settings: dict[str, Any], exclude: set[int]
+) -> None:
+    start = time.perf_counter()
+    for url, page in pages:
+        trafilatura.bare_extraction(page, url=url, with_metadata=True, include_comments=False)
+    raw = time.perf_counter() - start
+    channels = {"hook": {"type": "webhook", "url": hook_url, "secrets": [{"env": "BENCH_SECRET"}]}}
+    os.environ["BENCH_SECRET"] = HOOK_SECRET
+    with tempfile.TemporaryDirectory() as tmp:
+        config = write_config(Path(tmp), sources, channels, {"alert_backlog": True, **settings})
         app = App(load_config(config, ROOT / "rules"))
         try:
-            warm = [app.extractor.submit(pages[0], urls[0]) for _ in range(4)]
-            for future in warm:  # start the worker processes before timing, as in the daemon
-                future.result()
-            start = time.perf_counter()
-            report = app.run_cycle()
-            cycle = time.perf_counter() - start
+            warm_up(app)
+            with PeakRss(exclude) as rss:
+                start = time.perf_counter()
+                report = app.run_cycle()
+                cycle = time.perf_counter() - start
         finally:
             app.close()
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
     n = len(pages)
-    print(f"{'measure':<44}{'articles':>10}{'seconds':>10}{'articles/s':>12}")
-    print(f"{'raw trafilatura, 1 process':<44}{n:>10}{raw:>10.2f}{n / raw:>12.1f}")
+    workers = settings.get("extract_workers", 2)
+    print("| measure | articles | seconds | articles/s |\n|---|---:|---:|---:|")
+    print(f"| raw trafilatura, 1 process | {n} | {raw:.2f} | {n / raw:.1f} |")
     print(
-        f"{'monitor run_cycle (end to end, 2 workers)':<44}{report.new_articles:>10}{cycle:>10.2f}"
-        f"{report.new_articles / cycle:>12.1f}"
+        f"| monitor `run_cycle`, end to end ({workers} workers) | {report.new_articles} | "
+        f"{cycle:.2f} | {report.new_articles / cycle:.1f} |"
     )
     print(
-        f"alerts queued: {report.alerts}, delivered: {report.delivery.sent}, "
-        f"webhook received: {len(hook.accepted())}; peak RSS of the main process: {peak:.0f} MiB"
+        f"\nend to end / raw: {(report.new_articles / cycle) / (n / raw):.2f}; alerts queued "
+        f"{report.alerts}, delivered {report.delivery.sent}; failed sources "
+        f"{sum(1 for o in report.sources if o.error)}; peak RSS of the process tree "
+        f"{rss.peak:.0f} MB"
     )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sources", type=int, default=200, help="farm sites")
+    parser.add_argument("--entries", type=int, default=5, help="articles per farm site")
+    parser.add_argument("--workers", type=int, default=2, help="settings.extract_workers")
+    parser.add_argument("--corpus", action="store_true", help="serve the labelled corpora instead")
+    parser.add_argument("--limit", type=int, default=0, help="with --corpus: at most N articles")
+    args = parser.parse_args()
+    with WebhookReceiver(secrets=(HOOK_SECRET,)) as hook:
+        if args.corpus:
+            with NewsServer() as news:
+                sources, pages = corpus_sites(news, args.limit)
+                measure(sources, pages, hook.url, {"extract_workers": args.workers}, set())
+            return
+        with farm(args.sources, args.entries) as (port, farm_pid):
+            sources = [
+                {"name": f"s{i}", "url": f"http://127.0.0.{2 + i % 59}:{port}/s{i}/feed"}
+                for i in range(args.sources)
+            ]
+            pages = farm_pages(port, args.sources, args.entries)
+            settings = {
+                "extract_workers": args.workers,
+                "fetch": {
+                    "allow_networks": ["127.0.0.0/8"],
+                    "deadline": "60s",
+                    "concurrency": 64,
+                    "per_host_concurrency": 16,
+                },
+            }
+            measure(sources, pages, hook.url, settings, {farm_pid})
 
 
 if __name__ == "__main__":
