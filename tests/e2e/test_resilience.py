@@ -2,7 +2,7 @@
 
 - `kill -9` of `monitor run` while a source's poll is in progress: the restarted daemon polls
   that source again at once (the dead owner's lease is taken over), the killed daemon's worker
-  processes are gone within 10 s, and the alert still arrives.
+  processes are gone within 10 s, and the alert still arrives (SQLite and PostgreSQL).
 - 2 and 3 daemons sharing one PostgreSQL split the sources: each source is polled once in the
   interval, by one daemon, and no alert is sent twice.
 """
@@ -77,7 +77,9 @@ def hook_channel(hook: WebhookReceiver) -> dict[str, Any]:
     return {"hook": {"type": "webhook", "url": hook.url, "secrets": [{"env": "E2E_HOOK_SECRET"}]}}
 
 
-def test_kill_9_mid_poll_then_restart_polls_again_at_once_and_loses_no_alert(tmp_path: Path) -> None:
+def test_kill_9_mid_poll_then_restart_polls_again_at_once_and_loses_no_alert(
+    tmp_path: Path, db_url: str
+) -> None:
     with NewsServer() as news, WebhookReceiver(secrets=(HOOK_SECRET,)) as hook:
         news.add_site("wire", "rss", "share")
         news.publish("wire", fixture_article("wire-moura"))
@@ -87,7 +89,7 @@ def test_kill_9_mid_poll_then_restart_polls_again_at_once_and_loses_no_alert(tmp
         ]
         config = write_config(tmp_path, sources, hook_channel(hook), {"alert_backlog": True, "jitter": 0})
         log = tmp_path / "daemon.log"
-        first = start(config, log)
+        first = start(config, log, db_url)
         try:
             assert wait_for(lambda: news.statuses("/wire/feed")), log.read_text()
             time.sleep(1.0)  # the slow poll is in progress
@@ -101,7 +103,7 @@ def test_kill_9_mid_poll_then_restart_polls_again_at_once_and_loses_no_alert(tmp
         assert wait_for(lambda: not any(alive(p) for p in workers), timeout=10), (
             "no orphan worker outlives the killed daemon by 10 s"
         )
-        second = start(config, log)
+        second = start(config, log, db_url)
         try:
             # the interrupted source is polled again at once, not after its lease (or interval)
             assert wait_for(lambda: len(news.statuses("/slow")) >= 2, timeout=60 + 10), log.read_text()
