@@ -16,6 +16,9 @@ COPY rules ./rules
 RUN mkdir -p /app/storage && chown monitor /app/storage
 USER 10001
 VOLUME ["/app/storage"]
+# /metrics, /healthz and /readyz are served only when settings.ops.listen is set (0.0.0.0:9464 in
+# a container); the health check needs no open port: it reads the heartbeat and the database.
+EXPOSE 9464
 HEALTHCHECK --interval=60s --timeout=15s --start-period=90s --retries=3 CMD ["monitor", "healthcheck"]
 ENTRYPOINT ["monitor"]
 CMD ["run"]

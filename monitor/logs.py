@@ -43,7 +43,7 @@ def message_fields(message: str) -> tuple[str, dict[str, str]]:
     return message[: matches[0].start()].strip(), fields
 
 
-def _safe_url(value: str) -> str:
+def safe_url(value: str) -> str:
     """A URL without user-info, and with the values of secret-looking query parameters masked."""
     try:
         parts = urlsplit(value)
@@ -57,11 +57,16 @@ def _safe_url(value: str) -> str:
     return urlunsplit((parts.scheme, host, parts.path, query, parts.fragment))
 
 
+def scrub_urls(text: str) -> str:
+    """`text` with every URL in it passed through `safe_url`."""
+    return _URL.sub(lambda m: safe_url(m.group(0)), text)
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per record, keys as described in the module docstring."""
 
     def format(self, record: logging.LogRecord) -> str:
-        message = _URL.sub(lambda m: _safe_url(m.group(0)), record.getMessage())
+        message = scrub_urls(record.getMessage())
         event, fields = message_fields(message)
         out: dict[str, Any] = {
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),

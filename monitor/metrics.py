@@ -21,7 +21,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from monitor.delivery.outbox import PENDING
+from monitor.delivery.outbox import PENDING, SENT
 from monitor.delivery.tables import operator_notices
 from monitor.health.evaluate import STATES
 from monitor.health.tables import source_health
@@ -75,8 +75,7 @@ class Metrics:
             registry=r,
         )
         self._deliveries = Counter(
-            "monitor_deliveries", "Delivery attempts, by channel and outcome",
-            ["channel", "outcome"], registry=r,
+            "monitor_deliveries", "Deliveries attempted, by outcome", ["outcome"], registry=r
         )
         self._small = LabelCap(32)  # outcomes, kinds, reasons: short vocabularies
         self._rules = LabelCap()
@@ -102,9 +101,12 @@ class Metrics:
         for channel in channels or ("none",):
             self._alerts.labels(self._rules(rule), self._channels(channel)).inc()
 
-    def delivery_done(self, channel: str, outcome: str) -> None:
-        """One delivery attempt: `sent`, `retrying`, `failed` or `dead`."""
-        self._deliveries.labels(self._channels(channel), self._small(outcome)).inc()
+    def deliveries_done(self, *, sent: int, retrying: int, failed: int, dead: int) -> None:
+        """What one delivery cycle did (the counts of `DeliveryReport`)."""
+        for outcome, n in (("sent", sent), ("retrying", retrying), ("failed", failed),
+                           ("dead", dead)):
+            if n:
+                self._deliveries.labels(outcome).inc(n)
 
     def watch_database(self, engine: Engine, clock: Callable[[], datetime]) -> None:
         """Also report the outbox and source health, read from `engine` at each scrape."""
@@ -140,11 +142,11 @@ class DatabaseCollector(Collector):
     def _read(self) -> Iterator[Metric]:
         now = self._clock()
         with self._engine.connect() as conn:
-            by_state: dict[str, int] = dict(
-                conn.execute(
-                    select(deliveries.c.state, func.count()).group_by(deliveries.c.state)
-                ).all()
-            )
+            waiting = conn.execute(
+                select(deliveries.c.state, deliveries.c.channel, func.count())
+                .where(deliveries.c.state != SENT)  # sent rows grow forever: counted in-process
+                .group_by(deliveries.c.state, deliveries.c.channel)
+            ).all()
             oldest = conn.execute(
                 select(func.min(alerts.c.created_at))
                 .select_from(deliveries.join(alerts, alerts.c.id == deliveries.c.alert_id))
@@ -165,13 +167,16 @@ class DatabaseCollector(Collector):
                 .where(operator_notices.c.state == PENDING)
             ).scalar() or 0
         states = GaugeMetricFamily(
-            "monitor_deliveries_by_state", "Deliveries in the outbox, by state", labels=["state"]
+            "monitor_deliveries_by_state",
+            "Deliveries not sent (yet), by state and channel",
+            labels=["state", "channel"],
         )
-        for state, count in sorted(by_state.items()):
-            states.add_metric([str(state)], count)
+        for state, channel, count in sorted(waiting):
+            states.add_metric([str(state), str(channel)[:100]], count)
         yield states
+        depth = sum(count for state, _, count in waiting if state == PENDING)
         yield GaugeMetricFamily(
-            "monitor_outbox_depth", "Deliveries waiting to be sent", value=by_state.get(PENDING, 0)
+            "monitor_outbox_depth", "Deliveries waiting to be sent", value=depth
         )
         age = 0.0
         if isinstance(oldest, datetime):

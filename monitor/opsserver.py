@@ -12,11 +12,12 @@ can pass their own. Responses carry no secrets: a failed check says what failed,
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -25,6 +26,9 @@ from alembic.script import ScriptDirectory
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
+
+from monitor.errors import MonitorError
+from monitor.opsconfig import OpsSettings, split_listen
 
 log = logging.getLogger(__name__)
 
@@ -38,16 +42,21 @@ class Check:
 def heartbeat_check(
     path: Path, max_age: timedelta, clock: Callable[[], datetime]
 ) -> Callable[[], Check]:
-    """Healthy while the heartbeat file the daemon's poll tick writes is younger than max_age."""
+    """Healthy while the daemon's heartbeat (written by each poll tick: `{"at", "stalled",
+    "in_flight"}`, or a bare timestamp) is younger than `max_age` and does not say stalled."""
 
     def check() -> Check:
         try:
-            beat = datetime.fromisoformat(path.read_text(encoding="utf-8").strip())
-        except (OSError, ValueError):
+            raw = path.read_text(encoding="utf-8").strip()
+            beat = json.loads(raw) if raw.startswith("{") else {"at": raw}
+            at = datetime.fromisoformat(str(beat["at"]))
+        except (OSError, ValueError, KeyError, TypeError):
             return Check(False, "no heartbeat yet")
-        age = (clock() - beat).total_seconds()
+        age = (clock() - at).total_seconds()
         if age > max_age.total_seconds():
-            return Check(False, f"heartbeat is {int(age)}s old: the pipeline is stalled")
+            return Check(False, f"heartbeat is {int(age)}s old: the scheduler is not running")
+        if beat.get("stalled"):
+            return Check(False, f"pipeline stalled: {beat.get('in_flight', 0)} polls in flight")
         return Check(True, f"heartbeat {int(age)}s ago")
 
     return check
@@ -144,3 +153,29 @@ def _handler(
             log.debug("ops request %s", format % args)
 
     return Handler
+
+
+def serve_ops(
+    settings: OpsSettings, registry: CollectorRegistry, engine: Engine, heartbeat: Path
+) -> OpsServer | None:
+    """Start the endpoints when `settings.listen` is set (the daemon's one call); else None."""
+    if settings.listen is None:
+        return None
+    host, port = split_listen(settings.listen)
+    try:
+        server = OpsServer(
+            host,
+            port,
+            registry=registry,
+            liveness=heartbeat_check(heartbeat, settings.heartbeat_max_age, _now),
+            readiness=database_check(engine),
+        )
+    except OSError as exc:
+        raise MonitorError(
+            f"settings.ops.listen: cannot listen on {settings.listen}: {exc.strerror or exc}"
+        ) from exc
+    return server.start()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)  # the heartbeat file holds wall-clock time

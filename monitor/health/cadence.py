@@ -19,6 +19,7 @@ from monitor.storage.tables import seen_entries
 
 SAME_POLL = timedelta(minutes=2)
 WEEK = timedelta(days=7)
+CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -47,14 +48,31 @@ def usual_gap(times: Sequence[datetime]) -> timedelta | None:
     return timedelta(seconds=statistics.median(gaps))
 
 
-def recent_times(conn: Connection, source: str, history: int) -> list[datetime]:
-    rows = conn.execute(
-        select(seen_entries.c.first_seen_at)
-        .where(seen_entries.c.source == source)
-        .order_by(seen_entries.c.first_seen_at.desc())
-        .limit(history)
-    ).scalars()
-    return list(rows)
+def usual_gaps(conn: Connection, names: Sequence[str], history: int) -> dict[str, timedelta]:
+    """The usual gap of each named source that has one, from its newest `history` entries
+    (one windowed query per `CHUNK` names)."""
+    gaps: dict[str, timedelta] = {}
+    for start in range(0, len(names), CHUNK):
+        rank = (
+            func.row_number()
+            .over(partition_by=seen_entries.c.source, order_by=seen_entries.c.first_seen_at.desc())
+            .label("rank")
+        )
+        newest = (
+            select(seen_entries.c.source, seen_entries.c.first_seen_at, rank)
+            .where(seen_entries.c.source.in_(list(names[start : start + CHUNK])))
+            .subquery()
+        )
+        times: dict[str, list[datetime]] = {}
+        for name, moment in conn.execute(
+            select(newest.c.source, newest.c.first_seen_at).where(newest.c.rank <= history)
+        ):
+            times.setdefault(name, []).append(moment)
+        for name, moments in times.items():
+            gap = usual_gap(moments)
+            if gap is not None:
+                gaps[name] = gap
+    return gaps
 
 
 def activity(conn: Connection, now: datetime) -> dict[str, Activity]:

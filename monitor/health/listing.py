@@ -11,18 +11,16 @@ import json
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from monitor.config.models import SourceSpec
-from monitor.health.cadence import Activity, activity, recent_times, usual_gap
-from monitor.health.evaluate import assess
-from monitor.health.tables import source_health
+from monitor.health.cadence import Activity
+from monitor.health.evaluate import assess, snapshot
 from monitor.opsconfig import HealthSettings
-from monitor.storage.tables import sources
 
 
 @dataclass(frozen=True)
@@ -45,37 +43,33 @@ def source_rows(
 ) -> list[SourceRow]:
     """One row per configured source that has a database row, in name order."""
     with engine.connect() as conn:
-        rows = {r["name"]: dict(r) for r in conn.execute(select(sources)).mappings()}
-        healths = {r["source"]: dict(r) for r in conn.execute(select(source_health)).mappings()}
-        seen = activity(conn, now)
-        out = []
-        for spec in sorted(specs, key=lambda s: s.name):
-            row = rows.get(spec.name)
-            if row is None:
-                continue
-
-            def gap_of(name: str = spec.name) -> timedelta | None:
-                return usual_gap(recent_times(conn, name, settings.history))
-
-            mine = seen.get(spec.name, Activity())
-            verdict = assess(row, healths.get(spec.name), mine, gap_of, settings, now)
-            lease_until = row.get("lease_until")
-            live = isinstance(lease_until, datetime) and lease_until >= now
-            out.append(
-                SourceRow(
-                    name=spec.name,
-                    kind=str(getattr(spec, "kind", "feed")),
-                    health=verdict.status if spec.enabled else "off",
-                    detail=verdict.detail,
-                    last_new_entry=mine.last_entry,
-                    entries_per_day=round(mine.per_day, 2),
-                    last_success=row["last_success_at"],
-                    errors=int(row["error_count"] or 0),
-                    last_error=row["last_error"],
-                    next_poll=row["next_poll_at"],
-                    leased_by=row["lease_owner"] if live else None,
-                )
+        snap = snapshot(conn, [s.name for s in specs], settings, now)
+    out = []
+    for spec in sorted(specs, key=lambda s: s.name):
+        row = snap.rows.get(spec.name)
+        if row is None:
+            continue
+        mine = snap.seen.get(spec.name, Activity())
+        verdict = assess(
+            row, snap.healths.get(spec.name), mine, snap.gaps.get(spec.name), settings, now
+        )
+        lease_until = row.get("lease_until")
+        live = isinstance(lease_until, datetime) and lease_until >= now
+        out.append(
+            SourceRow(
+                name=spec.name,
+                kind=str(getattr(spec, "kind", "feed")),
+                health=verdict.status if spec.enabled else "off",
+                detail=verdict.detail,
+                last_new_entry=mine.last_entry,
+                entries_per_day=round(mine.per_day, 2),
+                last_success=row["last_success_at"],
+                errors=int(row["error_count"] or 0),
+                last_error=row["last_error"],
+                next_poll=row["next_poll_at"],
+                leased_by=row["lease_owner"] if live else None,
             )
+        )
     return out
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from monitor.health.placeholder import next_typical, placeholder_reason
 from monitor.health.tables import source_health
@@ -32,10 +33,14 @@ def observe_fetch(
     }
     if reason is None:
         values["typical_size"] = next_typical(previous, len(body))
-    if typical is None:
-        conn.execute(
-            insert(source_health).values(source=source, status=OK, tracked_since=now, **values)
-        )
-    else:
+    if typical is not None:
+        conn.execute(update(source_health).where(source_health.c.source == source).values(values))
+        return reason
+    try:
+        with conn.begin_nested():  # a savepoint: a concurrent insert must not spoil the caller's
+            conn.execute(
+                insert(source_health).values(source=source, status=OK, tracked_since=now, **values)
+            )
+    except IntegrityError:
         conn.execute(update(source_health).where(source_health.c.source == source).values(values))
     return reason

@@ -143,3 +143,20 @@ def test_without_operator_channels_the_state_is_still_kept(engine: Engine) -> No
         from monitor.health.tables import source_health
 
         assert conn.execute(select(source_health.c.status)).scalar() == "failing"
+
+
+def test_many_sources_changing_at_once_share_one_notice(engine: Engine) -> None:
+    fleet = [History(engine, f"site{n}") for n in range(8)]
+    specs = [h.spec for h in fleet]
+    for h in fleet:
+        h.entries(T0)
+    for k in range(1, 10):  # the network is down: every source fails for 9 hours
+        for h in fleet:
+            h.failure(T0 + HOUR * k)
+        evaluate_health(engine, specs, SETTINGS, ("ops",), T0 + HOUR * k)
+    assert notices(engine) == ["8 sources are failing"]
+    for h in fleet:
+        h.success(T0 + 10 * HOUR)
+    evaluate_health(engine, specs, SETTINGS, ("ops",), T0 + 10 * HOUR)
+    evaluate_health(engine, specs, SETTINGS, ("ops",), T0 + 11 * HOUR)
+    assert notices(engine) == ["8 sources are failing", "8 sources recovered"]

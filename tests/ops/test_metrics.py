@@ -30,11 +30,13 @@ def test_counters_are_per_registry_and_bounded() -> None:
     a.poll_done("timeout")
     a.fetch_observed(0.3, "feed")
     a.articles_ingested(3)
+    a.deliveries_done(sent=2, retrying=1, failed=0, dead=0)
     for n in range(250):
         a.alert_queued(f"rule-{n}", ["desk"])
     got = samples(a)
     assert got[("monitor_polls_total", (("outcome", "ok"),))] == 1
     assert got[("monitor_articles_ingested_total", ())] == 3
+    assert got[("monitor_deliveries_total", (("outcome", "sent"),))] == 2
     assert got[("monitor_fetch_seconds_count", (("kind", "feed"),))] == 1
     assert got[("monitor_alerts_queued_total", (("channel", "desk"), ("rule", "other")))] == 50
     assert ("monitor_polls_total", (("outcome", "ok"),)) not in samples(b)
@@ -56,7 +58,7 @@ def test_database_gauges_read_the_outbox_at_scrape_time(engine: Engine) -> None:
     got = samples(metrics)
     assert got[("monitor_db_up", ())] == 1
     assert got[("monitor_outbox_depth", ())] == 2
-    assert got[("monitor_deliveries_by_state", (("state", "pending"),))] == 2
+    assert got[("monitor_deliveries_by_state", (("channel", "desk"), ("state", "pending")))] == 1
     assert got[("monitor_outbox_oldest_age_seconds", ())] == 600
     engine.dispose()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -34,8 +35,13 @@ def test_endpoints_answer_with_the_checks_status(engine: Engine, tmp_path: Path)
             beat.write_text(T0.isoformat(), encoding="utf-8")
             assert http.get("/healthz").status_code == 200
             now[0] = T0 + timedelta(minutes=5)
+            late = http.get("/healthz")
+            assert late.status_code == 503 and "old" in late.text
+            beat.write_text(json.dumps({"at": now[0].isoformat(), "stalled": True}), "utf-8")
             stalled = http.get("/healthz")
             assert stalled.status_code == 503 and "stalled" in stalled.text
+            beat.write_text(json.dumps({"at": now[0].isoformat(), "in_flight": 2}), "utf-8")
+            assert http.get("/healthz").status_code == 200
             assert http.get("/readyz").status_code == 200
             scraped = http.get("/metrics")
             assert scraped.status_code == 200
