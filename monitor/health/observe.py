@@ -1,8 +1,9 @@
 """What the pipeline tells health about each response from a source's own URL.
 
-`observe_fetch` runs in the pipeline's transaction after the source's first URL answered (not
-for a 304, not for article pages): it records whether the response is a placeholder and, while
-it is content, learns the size the URL usually serves.
+After the source's first URL answered (not for a 304, not for article pages) the pipeline computes
+`page_facts(body, content_type)` off the writer thread, then runs `observe_fetch` in a write: it
+records whether the response is a placeholder and, while it is content, learns the size the URL
+usually serves.
 """
 
 from __future__ import annotations
@@ -12,27 +13,26 @@ from datetime import datetime
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from monitor.health.placeholder import next_typical, placeholder_reason
+from monitor.health.placeholder import PageFacts, next_typical, placeholder_reason
 from monitor.health.tables import source_health
 
 OK = "ok"
 
 
-def observe_fetch(
-    conn: Connection, source: str, body: bytes, content_type: str | None, now: datetime
-) -> str | None:
-    """Record one response of `source`'s URL; returns the placeholder reason, if any."""
+def observe_fetch(conn: Connection, source: str, facts: PageFacts, now: datetime) -> str | None:
+    """Record one response of `source`'s URL (its `page_facts`); returns the placeholder
+    reason, if any. Cheap: one read and one write of the source's health row."""
     typical = conn.execute(
         select(source_health.c.typical_size).where(source_health.c.source == source)
     ).first()
     previous = None if typical is None else typical[0]
-    reason = placeholder_reason(body, content_type, previous)
+    reason = placeholder_reason(facts, previous)
     values: dict[str, object] = {
         "placeholder": reason,
         "placeholder_at": now if reason else None,
     }
     if reason is None:
-        values["typical_size"] = next_typical(previous, len(body))
+        values["typical_size"] = next_typical(previous, facts.size)
     if typical is not None:
         conn.execute(update(source_health).where(source_health.c.source == source).values(values))
         return reason

@@ -15,6 +15,7 @@ HTML error page stays a parse failure (reported after `failing_after`).
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from monitor.extract.fallback import html_to_text
 
@@ -45,6 +46,7 @@ MIN_TYPICAL = 4000
 SHRINK = 20
 TINY_TEXT = 300
 MARKER_TEXT = 2000
+MAX_INSPECT = 100_000  # a larger page is not a placeholder: not parsed at all
 _HTML = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b", re.I | re.S)
 _SPACE = re.compile(r"\s+")
 
@@ -55,27 +57,39 @@ def looks_like_html(body: bytes, content_type: str | None) -> bool:
     return bool(_HTML.match(body[:2048]))
 
 
-def placeholder_reason(
-    body: bytes, content_type: str | None, typical_size: int | None = None
-) -> str | None:
+@dataclass(frozen=True)
+class PageFacts:
+    """What placeholder detection needs from one response (small, picklable)."""
+
+    size: int
+    text_chars: int | None = None  # visible text; None when not HTML or too large to matter
+    marker: str | None = None  # the first placeholder marker in the text, if any
+
+
+def page_facts(body: bytes, content_type: str | None) -> PageFacts:
+    """Inspect one response (CPU: parses HTML up to `MAX_INSPECT` bytes; run it off the writer)."""
+    if len(body) > MAX_INSPECT or not looks_like_html(body, content_type):
+        return PageFacts(len(body))
+    text = _SPACE.sub(" ", html_to_text(body.decode("utf-8", "replace"))).strip().lower()
+    marker = next((m for m in MARKERS if m in text), None) if len(text) < MARKER_TEXT else None
+    return PageFacts(len(body), len(text), marker)
+
+
+def placeholder_reason(facts: PageFacts, typical_size: int | None = None) -> str | None:
     """Why this response looks like a placeholder, or None when it looks like content."""
-    if not looks_like_html(body, content_type):
+    if facts.text_chars is None:
         return None
-    text = _SPACE.sub(" ", html_to_text(body.decode("utf-8", "replace")[:200_000])).lower()
-    # a marker counts on a short page that is new (no content page of about this size before):
+    # a marker counts on a page that is new (no content page of about this size before):
     # a listing that always said "coming soon" in a corner is not a sudden change
-    shrunk = typical_size is None or len(body) * 4 < typical_size
-    if len(text) < MARKER_TEXT and shrunk:
-        for marker in MARKERS:
-            if marker in text:
-                return f'placeholder page: says "{marker}"'
+    if facts.marker and (typical_size is None or facts.size * 4 < typical_size):
+        return f'placeholder page: says "{facts.marker}"'
     if (
         typical_size is not None
         and typical_size >= MIN_TYPICAL
-        and len(body) * SHRINK < typical_size
-        and len(text) < TINY_TEXT
+        and facts.size * SHRINK < typical_size
+        and facts.text_chars < TINY_TEXT
     ):
-        return f"placeholder page: {len(body)} bytes where it usually serves ~{typical_size}"
+        return f"placeholder page: {facts.size} bytes where it usually serves ~{typical_size}"
     return None
 
 

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, select
 
 from monitor.delivery.tables import operator_notices
-from monitor.health import evaluate_health, observe_fetch
+from monitor.health import evaluate_health, observe_fetch, page_facts
 from monitor.health.cadence import usual_gap
 from monitor.opsconfig import HealthSettings
 from tests.ops.conftest import T0, History, notice_count, notices
@@ -22,6 +22,7 @@ HOUR = timedelta(hours=1)
 FEED = b'<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title>' + (
     b"<item><title>Story</title><link>https://wire.example.org/a</link></item>" * 60
 ) + b"</channel></rss>"
+STUB = b"<html><body><p>Back shortly.</p></body></html>"
 PARKED = (
     b"<!DOCTYPE html><html><head><title>wire.example.org</title></head><body>"
     b"<h1>wire.example.org is for sale</h1><p>This domain may be for sale. Buy this domain "
@@ -102,16 +103,16 @@ def test_a_parked_page_raises_one_notice_and_one_recovery(engine: Engine) -> Non
     for k in range(3):
         wire.entries(T0 + HOUR * k)
         with engine.begin() as conn:
-            assert observe_fetch(conn, "wire", FEED, "application/rss+xml", T0 + HOUR * k) is None
+            assert observe_fetch(conn, "wire", page_facts(FEED, "application/rss+xml"), T0 + HOUR * k) is None
         evaluate(engine, wire, T0 + HOUR * k)
     for k in range(3, 8):  # the domain lapsed: the feed URL now serves a parking page
         with engine.begin() as conn:
-            assert observe_fetch(conn, "wire", PARKED, "text/html", T0 + HOUR * k)
+            assert observe_fetch(conn, "wire", page_facts(PARKED, "text/html"), T0 + HOUR * k)
         wire.failure(T0 + HOUR * k, "parse: not a feed")
         evaluate(engine, wire, T0 + HOUR * k)
     assert notices(engine) == ["source wire is parked"]
     with engine.begin() as conn:
-        observe_fetch(conn, "wire", FEED, "application/rss+xml", T0 + HOUR * 8)
+        observe_fetch(conn, "wire", page_facts(FEED, "application/rss+xml"), T0 + HOUR * 8)
     wire.entries(T0 + HOUR * 8)
     evaluate(engine, wire, T0 + HOUR * 8)
     evaluate(engine, wire, T0 + HOUR * 9)
@@ -123,9 +124,9 @@ def test_a_page_that_shrinks_to_a_stub_counts_as_parked(engine: Engine) -> None:
     page = b"<html><body>" + b"<p><a href='/news/1'>A long headline about the region</a></p>" * 300
     with engine.begin() as conn:
         for k in range(3):
-            observe_fetch(conn, "listing", page, "text/html", T0 + HOUR * k)
+            observe_fetch(conn, "listing", page_facts(page, "text/html"), T0 + HOUR * k)
         reason = observe_fetch(
-            conn, "listing", b"<html><body><p>Back shortly.</p></body></html>", "text/html", T0 + 3 * HOUR
+            conn, "listing", page_facts(STUB, "text/html"), T0 + 3 * HOUR
         )
     assert reason is not None and "usually serves" in reason
     listing.success(T0 + 3 * HOUR)
