@@ -32,6 +32,7 @@ POLL_TICK_SECONDS = 5
 DELIVER_TICK_SECONDS = 2
 MAINTAIN_SECONDS = 30
 HEARTBEAT_MAX_AGE = timedelta(minutes=3)
+HEALTH_DB_TIMEOUT = 5.0  # seconds a health check waits for a locked or busy database
 
 
 class Unhealthy(MonitorError):
@@ -58,7 +59,7 @@ def check_health(config: AppConfig, now: datetime | None = None) -> str:
     """One line saying the daemon is healthy; raises Unhealthy (one line) otherwise."""
     from monitor.storage.db import create_db_engine
 
-    engine = create_db_engine(config.database_url, pool_size=1)
+    engine = create_db_engine(config.database_url, pool_size=1, busy_timeout=HEALTH_DB_TIMEOUT)
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))

@@ -6,6 +6,7 @@ always runs on the current schema; `monitor db upgrade` calls the same `upgrade`
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ class DatabaseError(MonitorError):
     """The database cannot be opened or upgraded."""
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any, *, busy_ms: int = 30_000) -> None:
     # pysqlite's legacy transaction handling does not open a transaction before a SAVEPOINT,
     # so a savepoint released inside our transaction would commit on its own. Turn it off and
     # emit BEGIN ourselves (the SQLAlchemy recipe), so a rollback undoes everything.
@@ -33,7 +34,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
     cursor.close()
 
 
@@ -44,9 +45,10 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def create_db_engine(url: str, *, pool_size: int = 5) -> Engine:
+def create_db_engine(url: str, *, pool_size: int = 5, busy_timeout: float = 30.0) -> Engine:
     """An engine for `url` with `pool_size` pooled connections (plus as many again on demand);
-    for SQLite, creates the directory and turns on WAL mode."""
+    for SQLite, creates the directory and turns on WAL mode; a lock is waited for at most
+    `busy_timeout` seconds."""
     sizing = {"pool_size": pool_size, "max_overflow": pool_size, "pool_timeout": 60}
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -55,13 +57,20 @@ def create_db_engine(url: str, *, pool_size: int = 5) -> Engine:
         else:
             sizing = {}  # an in-memory database lives in one connection
         engine = create_engine(
-            url, connect_args={"timeout": 30, "check_same_thread": False}, **sizing
+            url, connect_args={"timeout": busy_timeout, "check_same_thread": False}, **sizing
         )
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", partial(_sqlite_pragmas, busy_ms=int(busy_timeout * 1000)))
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
+    if busy_timeout < 30:  # a health check: do not wait long for a busy server either
+        return create_engine(
+            parsed,
+            pool_pre_ping=True,
+            connect_args={"connect_timeout": max(int(busy_timeout), 1)},
+            **sizing,
+        )
     return create_engine(parsed, pool_pre_ping=True, **sizing)
 
 
