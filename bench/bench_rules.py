@@ -169,9 +169,9 @@ ROOT = Path(__file__).resolve().parents[1]
 UNCAPPED = RuleSettings(max_words=10_000_000, max_term_occurrences=1_000_000)
 HOSTILE_CASES = {
     # name: (description, text builder arguments)
-    "dense-66k": "66 KB: 880 repetitions of a sentence matching the flagship rule",
+    "dense-66k": "66 KB: 880 repetitions of a sentence matching the shipped rules",
     "dense-198k": "198 KB: 2,640 repetitions of the same sentence",
-    "near-1m": "1 MB of `aaa`/`bbb` words, `aaa* NEAR/1000 bbb*` (widest allowed), defaults",
+    "near-1m": "1 MB of 3-4 letter words, `aaa* NEAR/1000 bbb*` (widest allowed), defaults",
     "near-1m-uncapped": "the same with max_words and max_term_occurrences raised to 10M / 1M",
     "sentence-1m-uncapped": "1 MB, one sentence, `aaa* SENTENCE bbb*`, limits raised",
     "dense-1m-uncapped": "1 MB of the flagship sentence (13,300 repetitions), limits raised",
@@ -184,9 +184,11 @@ def hostile_document(case: str) -> Document:
         body = DENSE_SENTENCE * (size // len(DENSE_SENTENCE))
         return Document(title="Report", body=body, language="en")
     rng = random.Random(7)
-    words = rng.choices(["aaa", "aaab", "bbb", "bbbc", "ccc", "ddd"], k=1_000_000 // 4)
     separator = " " if case.startswith("sentence") else ". "
-    return Document(title="Report", body=separator.join(words), language="en")
+    words = ("aaa", "aaab", "bbb", "bbbc", "ccc", "ddd")
+    count = 1_000_000 // (len(separator) + 3.5)
+    body = separator.join(rng.choices(words, k=int(count)))
+    return Document(title="Report", body=body[:1_000_000], language="en")
 
 
 def hostile_engine(case: str) -> RuleEngine:

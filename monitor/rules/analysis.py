@@ -165,6 +165,8 @@ class AnalysedDocument:
 
 def _cut_after_words(text: str, max_words: int) -> int | None:
     """The character offset where word number `max_words` + 1 starts; None if there is none."""
+    if len(text) <= max_words:  # a word is at least one character: nothing to cut
+        return None
     beyond = next(islice(WORD_RE.finditer(text), max_words, None), None)
     return None if beyond is None else beyond.start()
 

@@ -64,6 +64,7 @@ def explanation_view(explanation: Explanation) -> RenderableType:
     parts: list[RenderableType] = [verdict]
     if explanation.filtered:
         parts.append(Text(f"filtered out: {explanation.filtered}", style="yellow"))
+    parts.extend(Text(f"note: {note}", style="yellow") for note in explanation.notes)
     parts.append(clause_tree(explanation.root))
     parts.extend(passage_text(p) for p in explanation.passages)
     return Group(*parts)
