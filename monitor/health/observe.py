@@ -23,16 +23,19 @@ def observe_fetch(conn: Connection, source: str, facts: PageFacts, now: datetime
     """Record one response of `source`'s URL (its `page_facts`); returns the placeholder
     reason, if any. Cheap: one read and one write of the source's health row."""
     typical = conn.execute(
-        select(source_health.c.typical_size).where(source_health.c.source == source)
+        select(source_health.c.typical_size, source_health.c.typical_html).where(
+            source_health.c.source == source
+        )
     ).first()
-    previous = None if typical is None else typical[0]
-    reason = placeholder_reason(facts, previous)
+    previous = None if typical is None else typical.typical_size
+    reason = placeholder_reason(facts, previous, None if typical is None else typical.typical_html)
     values: dict[str, object] = {
         "placeholder": reason,
         "placeholder_at": now if reason else None,
     }
     if reason is None:
         values["typical_size"] = next_typical(previous, facts.size)
+        values["typical_html"] = facts.html
     if typical is not None:
         conn.execute(update(source_health).where(source_health.c.source == source).values(values))
         return reason

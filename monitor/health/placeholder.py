@@ -2,9 +2,10 @@
 
 Two testable signals, checked on the source's own URL (not on article pages):
 
-- markers: a short HTML page (under `MARKER_TEXT` characters of text, and well under the size
-  the URL usually serves) whose visible text says the domain is parked or for sale, the site is
-  "coming soon", under construction, suspended, or a web server's default page;
+- markers: a short HTML page (under `MARKER_TEXT` characters of text) that is new where it is
+  served (the URL used to serve a feed, or a page four times larger) and whose visible text
+  says the domain is parked or for sale, the site is "coming soon", under construction,
+  suspended, or a web server's default page;
 - shrinkage: a page whose usual size (learned while it served content) was at least
   `MIN_TYPICAL` bytes now serves under a twentieth of it with almost no text.
 
@@ -62,26 +63,32 @@ class PageFacts:
     """What placeholder detection needs from one response (small, picklable)."""
 
     size: int
+    html: bool = False
     text_chars: int | None = None  # visible text; None when not HTML or too large to matter
     marker: str | None = None  # the first placeholder marker in the text, if any
 
 
 def page_facts(body: bytes, content_type: str | None) -> PageFacts:
     """Inspect one response (CPU: parses HTML up to `MAX_INSPECT` bytes; run it off the writer)."""
-    if len(body) > MAX_INSPECT or not looks_like_html(body, content_type):
-        return PageFacts(len(body))
+    html = looks_like_html(body, content_type)
+    if len(body) > MAX_INSPECT or not html:
+        return PageFacts(len(body), html)
     text = _SPACE.sub(" ", html_to_text(body.decode("utf-8", "replace"))).strip().lower()
     marker = next((m for m in MARKERS if m in text), None) if len(text) < MARKER_TEXT else None
-    return PageFacts(len(body), len(text), marker)
+    return PageFacts(len(body), html, len(text), marker)
 
 
-def placeholder_reason(facts: PageFacts, typical_size: int | None = None) -> str | None:
-    """Why this response looks like a placeholder, or None when it looks like content."""
+def placeholder_reason(
+    facts: PageFacts, typical_size: int | None = None, typical_html: bool | None = None
+) -> str | None:
+    """Why this response looks like a placeholder, or None when it looks like content.
+    `typical_size` and `typical_html` describe what the URL usually served (None: unknown)."""
     if facts.text_chars is None:
         return None
-    # a marker counts on a page that is new (no content page of about this size before):
-    # a listing that always said "coming soon" in a corner is not a sudden change
-    if facts.marker and (typical_size is None or facts.size * 4 < typical_size):
+    # a marker counts on a page that is new: HTML where a feed was, or far smaller than the
+    # usual page. A listing that always said "coming soon" in a corner is no sudden change.
+    sudden = typical_size is None or not typical_html or facts.size * 4 < typical_size
+    if facts.marker and sudden:
         return f'placeholder page: says "{facts.marker}"'
     if (
         typical_size is not None

@@ -8,7 +8,7 @@ whether the latest response was a placeholder (parked domain, "coming soon").
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Index, Integer, String, Table, Text
+from sqlalchemy import Boolean, Column, Index, Integer, String, Table, Text
 
 from monitor.storage.tables import UTCDateTime, metadata, seen_entries
 
@@ -21,6 +21,7 @@ source_health = Table(
     Column("detail", Text),
     Column("tracked_since", UTCDateTime(), nullable=False),
     Column("typical_size", Integer),
+    Column("typical_html", Boolean),
     Column("placeholder", Text),
     Column("placeholder_at", UTCDateTime()),
 )

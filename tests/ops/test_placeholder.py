@@ -36,7 +36,8 @@ CASES = [
 @pytest.mark.parametrize(("body", "ctype", "typical", "expected"), CASES)
 def test_placeholder_cases(body: str, ctype: str | None, typical: int | None,
                            expected: str | None) -> None:
-    reason = placeholder_reason(page_facts(body.encode(), ctype), typical)
+    # the URL served HTML pages of `typical` bytes before
+    reason = placeholder_reason(page_facts(body.encode(), ctype), typical, typical_html=True)
     if expected is None:
         assert reason is None
     else:
@@ -46,3 +47,10 @@ def test_placeholder_cases(body: str, ctype: str | None, typical: int | None,
 def test_large_pages_are_not_parsed() -> None:
     huge = b"<html><body>" + b"<p>coming soon</p>" * 10_000 + b"</body></html>"
     assert page_facts(huge, "text/html").text_chars is None
+
+
+def test_a_parking_page_where_a_small_feed_was_is_sudden() -> None:
+    parking = b"<html><body><h1>This domain may be for sale</h1></body></html>"
+    facts = page_facts(parking, "text/html")
+    assert placeholder_reason(facts, typical_size=200, typical_html=False) is not None
+    assert placeholder_reason(facts, typical_size=200, typical_html=True) is None  # as before
