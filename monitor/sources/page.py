@@ -192,9 +192,12 @@ class PageReader:
             return SourceRead([])
         root = parse_html(result.body, result.content_type)
         entries = article_links(root, result.url, spec)
+        notes = []
+        if len(entries) >= spec.max_entries:
+            notes.append(f"read the first {spec.max_entries} article links (max_entries)")
         if spec.respect_robots:
             allowed = [e for e in entries if self._robots.allowed(e.link)]
             if len(allowed) < len(entries):
-                note = f"robots.txt disallows {len(entries) - len(allowed)} article links"
-                return SourceRead(allowed, [], note)
-        return SourceRead(entries)
+                notes.append(f"robots.txt disallows {len(entries) - len(allowed)} article links")
+            entries = allowed
+        return SourceRead(entries, [], "; ".join(notes) or None)
