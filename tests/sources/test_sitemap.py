@@ -147,8 +147,13 @@ def test_gzip_bomb_is_stopped_at_the_size_cap() -> None:
 
 @pytest.mark.parametrize(
     "body",
-    [b"<urlset><url><loc>", b"<html><body>Not found</body></html>", zlib.compress(b"x")],
-    ids=["truncated", "html", "zlib-not-gzip"],
+    [
+        b"<urlset><url><loc>",
+        b"<html><body>Not found</body></html>",
+        zlib.compress(b"x"),
+        b"<urlset>" + b"<url>" * 100_000 + b"</url>" * 100_000 + b"</urlset>",
+    ],
+    ids=["truncated", "html", "zlib-not-gzip", "deeply-nested"],
 )
 def test_garbage_is_a_parse_error(body: bytes) -> None:
     with pytest.raises(ParseError):
