@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from courlan import extract_domain
+
 from monitor.fetch.urls import TRACKING_KEYS, TRACKING_PREFIXES
 
 MAX_URL = 2000
@@ -58,9 +60,16 @@ def site_key(url: str) -> str:
 
 
 def same_site(url: str, base: str) -> bool:
-    """`url` is on the site of `base` (the same host, or one of its subdomains)."""
+    """`url` is on the site of `base`: the same host, one of its subdomains, or a host of the
+    same registered domain (`news.example.co.uk` and `www.example.co.uk`, by the public
+    suffix list courlan ships; no lookup leaves the machine)."""
     host, home = site_key(url), site_key(base)
-    return bool(host) and (host == home or host.endswith("." + home))
+    if not host:
+        return False
+    if host == home or host.endswith("." + home):
+        return True
+    domain = extract_domain(url)
+    return domain is not None and domain == extract_domain(base)
 
 
 def origin(url: str) -> str:

@@ -100,3 +100,19 @@ def test_page_wide_body_classes_do_not_hide_the_listing() -> None:
     <a href="/2026/11/25/army-retakes-town">Army retakes the town after a week</a></main></body></html>"""
     spec = SourceSpec(name="c", url="https://c.example/", kind="page")
     assert len(article_links(parse_html(page), "https://c.example/", spec)) == 1
+
+
+@pytest.mark.parametrize(
+    ("url", "same"),
+    [
+        ("https://news.site.co.uk/2026/11/a-story-here", True),
+        ("https://other.co.uk/2026/11/a-story-here", False),
+        ("https://b.github.io/2026/11/a-story-here", False),
+        ("http://127.0.0.1:9/2026/11/a-story-here", False),
+    ],
+)
+def test_same_site_uses_the_registered_domain(url: str, same: bool) -> None:
+    from monitor.sources.urlclean import same_site
+
+    base = "https://a.github.io/" if "github" in url else "https://www.site.co.uk/"
+    assert same_site(url, base) is same
