@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -137,30 +138,35 @@ class App:
 
     # --- the cycle ---------------------------------------------------------------------
 
-    def poll_due(self, *, wait: bool = True) -> list[SourceOutcome]:
-        """Claim every due, enabled source (ONE statement) and poll them in the pipeline.
+    def poll_due(self) -> list[SourceOutcome]:
+        """Claim every due, enabled source and poll them all; returns when they are done."""
+        return [f.result() for f in self._claim(limit=None)]
 
-        With `wait=False` (the daemon's tick) the call returns at once and claims no more than
-        the pipeline has room for, so one slow source never holds up the others and replicas
-        share the sources; sources still being polled by this process are skipped.
-        """
+    def feed_pipeline(self) -> int:
+        """Claim no more due sources than the pipeline has room for and hand them over; returns
+        at once with how many were claimed (the daemon's claim loop). Claiming only what fits
+        keeps the in-flight bound and lets replicas share the sources."""
+        room = self.pipeline.capacity()
+        return len(self._claim(limit=room)) if room else 0
+
+    def _claim(self, *, limit: int | None) -> list[Future[SourceOutcome]]:
         specs = {s.name: s for s in self.config.sources if s.enabled}
         with self.engine.begin() as conn:
             sources_repo.sync_sources(conn, specs.values())
         pipeline = self.pipeline
-        idle = [name for name in specs if name not in pipeline.in_flight()]
-        limit = pipeline.capacity() if not wait else None
-        if limit == 0:
-            return []
+        busy = pipeline.in_flight()  # still being polled here: never claimed twice
         claimed = sources_repo.claim_due(
-            self.engine, idle, now=self.clock(), owner=self.owner, limit=limit
+            self.engine,
+            [name for name in specs if name not in busy],
+            now=self.clock(),
+            owner=self.owner,
+            limit=limit,
         )
         if not claimed:
             return []
         with self.engine.connect() as conn:
             states = {s.name: s for s in sources_repo.get_states(conn, claimed)}
-        futures = pipeline.submit([(specs[n], states[n]) for n in claimed])
-        return [f.result() for f in futures] if wait else []
+        return pipeline.submit([(specs[n], states[n]) for n in claimed])
 
     def deliver(self) -> DeliveryReport:
         return self.delivery.deliver_due()

@@ -1,10 +1,11 @@
-"""The long-running daemon: APScheduler 3 drives polling and delivery until SIGTERM.
+"""The long-running daemon: a claim loop and APScheduler 3 drive polling and delivery to SIGTERM.
 
-The scheduler runs three jobs: `poll` claims the due sources (one statement, no more than the
-pipeline has room for) and hands them to the pipeline's stages, returning at once, so a tick never
-waits for the previous one's polls; `deliver` sends due alerts; `maintain` prunes the dedup
-window. Each poll tick writes the heartbeat that `monitor healthcheck` reads: its time, and
-whether the pipeline is stalled (work in flight but nothing progressing for
+The claim loop (its own thread) claims due sources (one statement, no more than the pipeline has
+room for) and hands them to the pipeline's stages, never waiting for the polls themselves: it
+claims again as soon as a poll ends and room frees up, and at least every tick. The scheduler
+runs `deliver` (due alerts) and `maintain` (prunes the dedup window). Each round of the claim
+loop writes the heartbeat that `monitor healthcheck` reads: its time, and whether the pipeline
+is stalled (work in flight but nothing progressing for
 `settings.stall_timeout`). On SIGTERM or SIGINT the scheduler stops, in-flight polls get
 `settings.drain_timeout` to finish, the rest are cancelled and their leases released.
 """
@@ -109,15 +110,24 @@ def run_daemon(app: App, stop: threading.Event | None = None) -> None:
     beat = heartbeat_path(app.config)
     stall = app.config.settings.stall_timeout.total_seconds()
 
-    def poll_tick() -> None:
-        try:
-            app.poll_due(wait=False)  # returns at once; polls run in the pipeline's stages
-        finally:
-            pipeline = app.pipeline
+    def claim_loop() -> None:
+        """Claim what fits whenever there is room (at the latest every tick); never waits for
+        the polls themselves. Writes the heartbeat each round."""
+        pipeline = app.pipeline
+        while not stop.is_set():
+            try:
+                app.feed_pipeline()
+            except Exception:
+                log.exception("job failed job=poll")
+            in_flight = len(pipeline.in_flight())
             stalled = pipeline.stalled(stall)
             if stalled:
-                log.error("pipeline stalled in_flight=%d", len(pipeline.in_flight()))
-            write_heartbeat(beat, stalled=stalled, in_flight=len(pipeline.in_flight()))
+                log.error("pipeline stalled in_flight=%d", in_flight)
+            write_heartbeat(beat, stalled=stalled, in_flight=in_flight)
+            if pipeline.capacity() == 0:
+                pipeline.wait_for_room(POLL_TICK_SECONDS)  # refill as soon as a poll ends
+            else:
+                stop.wait(POLL_TICK_SECONDS)
 
     def maintain() -> None:
         app.prune()
@@ -127,7 +137,6 @@ def run_daemon(app: App, stop: threading.Event | None = None) -> None:
     )
     now = datetime.now(UTC)
     for name, job, seconds in (
-        ("poll", poll_tick, POLL_TICK_SECONDS),
         ("deliver", app.deliver, DELIVER_TICK_SECONDS),
         ("maintain", maintain, MAINTAIN_SECONDS),
     ):
@@ -142,10 +151,13 @@ def run_daemon(app: App, stop: threading.Event | None = None) -> None:
         len(app.notifiers),
         app.owner,
     )
+    claimer = threading.Thread(target=claim_loop, name="claim", daemon=True)
     scheduler.start()
+    claimer.start()
     try:
         stop.wait()
     finally:
+        claimer.join(timeout=2 * POLL_TICK_SECONDS)
         scheduler.shutdown(wait=True)
         app.close()  # drains in-flight polls within settings.drain_timeout
         log.info("daemon stopped")

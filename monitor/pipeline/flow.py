@@ -87,6 +87,8 @@ class Pipeline:
         self._write_slots_n = 1000
         self._lock = threading.Lock()
         self._polls: dict[str, Future[SourceOutcome]] = {}
+        self._recording: set[str] = set()  # outcome being written: the lease goes with it
+        self._room = threading.Event()  # set when a poll ends (room for another claim)
         self._last_progress = time.monotonic()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="fetch", daemon=True)
@@ -96,7 +98,7 @@ class Pipeline:
         self._write_ctx = WriteContext(
             deps.grouper, deps.route_for, deps.clock, deps.settings.bounds
         )
-        self._leases = LeaseKeeper(deps.engine, deps.owner, self.in_flight, deps.clock)
+        self._leases = LeaseKeeper(deps.engine, deps.owner, self._leased, deps.clock)
         self._thread.start()
         self._call(self._setup())
         self._leases.start()
@@ -115,6 +117,11 @@ class Pipeline:
     def in_flight(self) -> set[str]:
         with self._lock:
             return set(self._polls)
+
+    def _leased(self) -> set[str]:
+        """The sources whose leases must be kept alive: in flight, outcome not yet written."""
+        with self._lock:
+            return set(self._polls) - self._recording
 
     def capacity(self) -> int:
         with self._lock:
@@ -136,6 +143,13 @@ class Pipeline:
         with self._lock:
             if self._polls.get(name) is future:
                 del self._polls[name]
+                self._recording.discard(name)
+        self._room.set()
+
+    def wait_for_room(self, timeout: float) -> None:
+        """Block until a poll ends (or `timeout` seconds pass)."""
+        self._room.wait(timeout)
+        self._room.clear()
 
     def _progress(self) -> None:
         self._last_progress = time.monotonic()
@@ -187,6 +201,12 @@ class Pipeline:
         self.deps.work.close()
 
     # --- helpers run on the loop ------------------------------------------------------
+
+    async def _record(self, name: str, run: Callable[[Connection], T]) -> T:
+        """Write a poll's outcome (which releases its lease)."""
+        with self._lock:
+            self._recording.add(name)
+        return await self._write(run)
 
     async def _write(self, run: Callable[[Connection], T]) -> T:
         async with self._write_slots:
@@ -367,7 +387,8 @@ class Pipeline:
         self, source: SourceSpec, first: FetchResult, cut: int, note: str | None
     ) -> None:
         now = self.deps.clock()  # the END of the poll
-        await self._write(
+        await self._record(
+            source.name,
             partial(
                 sources_repo.record_success,
                 name=source.name,
@@ -377,7 +398,7 @@ class Pipeline:
                 last_modified=first.last_modified,
                 entries_cut=cut,
                 note=note,
-            )
+            ),
         )
 
     async def _failed(
@@ -391,13 +412,14 @@ class Pipeline:
             log.error("poll failed source=%s error=%s", source.name, exc, exc_info=exc)
         now = self.deps.clock()  # backoff counts from the END of the poll
         if isinstance(exc, FetchError) and exc.status == 410 and exc.url == state.url:
-            await self._write(partial(self._gone, source.name, str(exc), now))
+            await self._record(source.name, partial(self._gone, source.name, str(exc), now))
             return
         retry_after = exc.retry_after if isinstance(exc, FetchError) else None
         when = next_poll(
             self.deps.settings, self.deps.rng, source, now, state.error_count + 1, retry_after
         )
-        await self._write(
+        await self._record(
+            source.name,
             partial(
                 sources_repo.record_failure,
                 name=source.name,
@@ -405,7 +427,7 @@ class Pipeline:
                 kind=kind,
                 error=str(exc),
                 next_poll=when,
-            )
+            ),
         )
 
     def _gone(self, name: str, error: str, now: datetime, conn: Connection) -> None:
