@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from monitor.config.models import ChannelSpec, FetchSettings, Settings, SourceSpec
 from monitor.config.secrets import SecretRef
-from monitor.config.yamlfile import read_yaml_file, yaml_problem
+from monitor.config.yamlfile import ConfigFileTooLarge, read_yaml_file, yaml_problem
 from monitor.delivery.factory import operator_channel_problems
 from monitor.errors import ConfigError, ConfigProblem
 from monitor.fetch.addresses import literal_address_problem
@@ -231,6 +231,8 @@ def load_config(
         raw = read_yaml_file(feeds_path) or {}
     except OSError as exc:
         raise ConfigError([ConfigProblem(file, "", None, f"cannot read: {exc.strerror}")]) from None
+    except ConfigFileTooLarge as exc:
+        raise ConfigError([ConfigProblem(file, "", None, str(exc))]) from None
     except yaml.YAMLError as exc:
         where, what = yaml_problem(exc)
         raise ConfigError([ConfigProblem(file, where, None, f"not valid YAML: {what}")]) from None

@@ -9,8 +9,9 @@ but everything that walks the result afterwards (validation, copying) expands th
 bring in are counted and the file is refused past `ALIAS_BUDGET`, naming the alias's line.
 Recursive aliases and nesting deeper than `MAX_DEPTH` are refused the same way (the latter
 before Python's recursion limit is reached), and files larger than `max_config_bytes()` are
-refused before they are read. The C loader (libyaml) is not used: it crashes the interpreter on
-deeply nested input.
+refused before they are read. libyaml parses (it is iterative and several times faster than
+PyYAML's Python parser) but does not compose: its composer recurses in C and crashes the
+interpreter on deeply nested input.
 """
 
 from __future__ import annotations
@@ -20,11 +21,13 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from yaml.composer import ComposerError
-from yaml.constructor import ConstructorError
+from yaml._yaml import CParser
+from yaml.composer import Composer, ComposerError
+from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.nodes import MappingNode, Node, SequenceNode
+from yaml.resolver import Resolver
 
-DEFAULT_MAX_CONFIG_BYTES = 5 * 2**20
+DEFAULT_MAX_CONFIG_BYTES = 2 * 2**20
 MAX_CONFIG_BYTES_ENV = "MONITOR_MAX_CONFIG_BYTES"
 ALIAS_BUDGET = 10_000  # nodes that aliases may add in one document
 MAX_DEPTH = 100  # nested sequences/mappings
@@ -35,7 +38,7 @@ class ConfigFileTooLarge(yaml.YAMLError):
 
 
 def max_config_bytes() -> int:
-    """The size limit of one configuration file: MONITOR_MAX_CONFIG_BYTES, else 5 MiB."""
+    """The size limit of one configuration file: MONITOR_MAX_CONFIG_BYTES, else 2 MiB."""
     raw = os.environ.get(MAX_CONFIG_BYTES_ENV, "")
     return int(raw) if raw.isdigit() and int(raw) > 0 else DEFAULT_MAX_CONFIG_BYTES
 
@@ -71,20 +74,36 @@ def _children(node: Node) -> list[Node]:
     return []
 
 
-class StrictLoader(yaml.SafeLoader):
-    """A safe loader that refuses duplicate keys, alias bombs, deep nesting and huge input."""
+class StrictLoader(CParser, yaml.SafeLoader):
+    """A safe loader that refuses duplicate keys, alias bombs, deep nesting and huge input.
+
+    libyaml (`CParser`) produces the events; PyYAML's Python composer, named explicitly below
+    because `CParser` has its own, builds the nodes, so that depth and aliases are checked here
+    before anything recurses. Constructing and resolving are the safe loader's.
+    """
+
+    check_node = Composer.check_node
+    get_node = Composer.get_node
+    get_single_node = Composer.get_single_node
+    compose_document = Composer.compose_document
+    compose_scalar_node = Composer.compose_scalar_node
+    compose_sequence_node = Composer.compose_sequence_node
+    compose_mapping_node = Composer.compose_mapping_node
 
     def __init__(self, stream: Any) -> None:
         limit = max_config_bytes()
         if isinstance(stream, str | bytes) and len(stream) > limit:
             raise _too_large(len(stream), limit)
-        super().__init__(stream)
+        CParser.__init__(self, stream)
+        Composer.__init__(self)
+        SafeConstructor.__init__(self)
+        Resolver.__init__(self)
         self._alias_nodes = 0
         self._depth = 0
         self._sizes: dict[int, int] = {}
 
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
-        event: Any = self.peek_event()  # type: ignore[no-untyped-call]
+        event: Any = self.peek_event()
         mark: Any = event.start_mark
         if isinstance(event, yaml.AliasEvent):
             target = self.anchors.get(event.anchor)
@@ -102,14 +121,14 @@ class StrictLoader(yaml.SafeLoader):
                         f"(at *{event.anchor}); write the values out or use fewer aliases",
                         mark,
                     )
-            return super().compose_node(parent, index)
+            return Composer.compose_node(self, parent, index)
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:
                 raise ComposerError(
                     None, None, f"nested more than {MAX_DEPTH} levels deep", mark
                 )
-            return super().compose_node(parent, index)
+            return Composer.compose_node(self, parent, index)
         finally:
             self._depth -= 1
 

@@ -72,7 +72,7 @@ def test_a_50_mb_feeds_yaml_is_refused_before_it_is_read(tmp_path: Path) -> None
     assert config.stat().st_size > 50 * 10**6
     ran = run_monitor(config, "check-config", timeout=30)
     assert ran.returncode == 2, ran.output
-    assert "configuration files are limited to 5,242,880 bytes" in ran.stderr
+    assert "configuration files are limited to 2,097,152 bytes" in ran.stderr
     assert "MONITOR_MAX_CONFIG_BYTES" in ran.stderr
     assert_no_traceback(ran)
 

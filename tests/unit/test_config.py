@@ -208,5 +208,5 @@ channels:
     config = load_config(write(tmp_path, text), ROOT / "rules", environ={})
     timeouts = {name: config.channels[name].options.timeout for name in ("mail", "hook", "plain")}
     assert timeouts == {"mail": 3.0, "hook": 90.0, "plain": 7.0}
-    with pytest.raises(ConfigError, match="channels.mail.timeout"):
+    with pytest.raises(ConfigError, match=r"channels\.mail\.timeout"):
         load_config(write(tmp_path, text.replace("3s", "10m")), ROOT / "rules", environ={})
