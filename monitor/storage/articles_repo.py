@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 
 from monitor.storage.tables import articles, rule_matches, seen_entries
 
@@ -46,15 +46,19 @@ def unseen_keys(conn: Connection, source: str, keys: Iterable[str]) -> set[str]:
 
 
 def mark_seen(conn: Connection, source: str, key: str, now: datetime) -> bool:
-    """Record the entry as seen; False if another worker recorded it first."""
-    try:
-        with conn.begin_nested():
-            conn.execute(
-                seen_entries.insert().values(source=source, entry_key=key, first_seen_at=now)
-            )
-    except IntegrityError:
-        return False
-    return True
+    """Record the entry as seen; False if another worker recorded it first.
+
+    One `INSERT … ON CONFLICT DO NOTHING` (SQLite and PostgreSQL): no savepoint, no exception,
+    so the write stage's group commit stays cheap."""
+    values = {"source": source, "entry_key": key, "first_seen_at": now}
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    statement = (
+        insert(seen_entries)
+        .values(**values)
+        .on_conflict_do_nothing()
+        .returning(seen_entries.c.entry_key)
+    )
+    return conn.execute(statement).first() is not None
 
 
 def insert_article(conn: Connection, article: NewArticle) -> int:
