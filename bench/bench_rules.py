@@ -20,7 +20,6 @@ import time
 from pathlib import Path
 
 from monitor.rules import Document, Rule, RuleEngine, RuleSet, load_rules
-from monitor.rules.settings import RuleSettings
 
 SIZES = (10, 100, 1_000, 10_000)
 ARTICLES = 60
@@ -121,13 +120,13 @@ class Corpus:
 def per_article(
     engine: RuleEngine, docs: list[Document], naive: bool, repeats: int = 5
 ) -> tuple[float, float]:
-    """Best-of-`repeats` seconds per article (other processes share the machine), matches."""
+    """Best-of-`repeats` CPU seconds per article (other processes share the machine), matches."""
     run = engine.match_without_presearch if naive else engine.match
     best, matched = float("inf"), 0
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = time.process_time()
         matched = sum(len(run(doc)) for doc in docs)
-        best = min(best, (time.perf_counter() - start) / len(docs))
+        best = min(best, (time.process_time() - start) / len(docs))
     return best, matched / len(docs)
 
 
@@ -141,16 +140,16 @@ def main() -> None:
         f", {ARTICLES} articles of ~{sum(len(d.body.split()) for d in docs) // ARTICLES} words"
     )
     print(
-        "| rules | compile (s) | presearch µs/article | baseline µs/article | speed-up |"
-        " matches/article |"
+        "| rules | compile (CPU s) | presearch CPU µs/article | baseline CPU µs/article |"
+        " speed-up | matches/article |"
     )
     print("|---:|---:|---:|---:|---:|---:|")
     base_cost = 0.0
     for size in SIZES:
         ruleset = RuleSet(rules=tuple(all_rules[:size]), concepts=concepts)
-        start = time.perf_counter()
+        start = time.process_time()
         engine = RuleEngine.compile(ruleset)
-        compile_s = time.perf_counter() - start
+        compile_s = time.process_time() - start
         per_article(engine, docs[:5], naive=False)  # warm the folding cache
         cost, matches = per_article(engine, docs, naive=False)
         naive, _ = per_article(engine, docs[:BASELINE_ARTICLES], naive=True, repeats=2)
@@ -166,7 +165,6 @@ def main() -> None:
 
 DENSE_SENTENCE = "Russian mercenaries killed civilians near Moura in central Mali, they say. "
 ROOT = Path(__file__).resolve().parents[1]
-UNCAPPED = RuleSettings(max_words=10_000_000, max_term_occurrences=1_000_000)
 HOSTILE_CASES = {
     # name: (description, text builder arguments)
     "dense-66k": "66 KB: 880 repetitions of a sentence matching the shipped rules",
@@ -192,7 +190,10 @@ def hostile_document(case: str) -> Document:
 
 
 def hostile_engine(case: str) -> RuleEngine:
-    settings = UNCAPPED if case.endswith("uncapped") else None
+    from monitor.rules.settings import RuleSettings  # here: main() also runs on older engines
+
+    uncapped = RuleSettings(max_words=10_000_000, max_term_occurrences=1_000_000)
+    settings = uncapped if case.endswith("uncapped") else None
     if case.startswith("dense"):
         return RuleEngine.compile(load_rules(ROOT / "rules", settings), settings)
     query = "aaa* SENTENCE bbb*" if case.startswith("sentence") else "aaa* NEAR/1000 bbb*"
