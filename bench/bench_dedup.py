@@ -1,9 +1,20 @@
-"""Benchmark: deduplication cost per article with a large stored index (product.md §10).
+"""Benchmark: deduplication cost per article with a large stored index (product.md §10, issue 8).
 
-Fills a DedupIndex with N synthetic articles (default 100,000; 1 in 10 a copy of an earlier one,
-spread over the 7-day window), then measures, with N articles stored: the cost of classifying
-and recording one more article, the cost of the copy lookup alone, and peak memory (RSS).
-SQLite in a temporary file by default; pass --url for PostgreSQL.
+Stores N synthetic articles (default 100,000; 1 in 10 a copy of a recent one, spread over six days
+of the 7-day window) directly in the index tables, with the rows `DedupIndex.classify` would
+write for them (bulk insert: filling through classify would take hours on a shared machine), then
+measures with N articles stored:
+
+- classify + record per article, each in its own SAVEPOINT of a transaction of 50 articles (how the
+  pipeline's writer calls it), fingerprints computed by classify;
+- the same with the fingerprints computed beforehand (what the writer does when a worker process
+  prepared them), when the code under test has `prepare_fingerprints`;
+- the story lookup alone and the copy lookup alone (rolled back);
+- peak memory (RSS) and the database size.
+
+SQLite in a temporary file by default; pass --url for PostgreSQL (its dedup tables are dropped and
+re-created). The script works against the current code and against older checkouts (run it with
+PYTHONPATH=<old checkout> to measure "before").
 
     .venv/bin/python bench/bench_dedup.py [--articles 100000] [--url postgresql+psycopg://...]
 """
@@ -16,31 +27,47 @@ import random
 import resource
 import tempfile
 import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from itertools import accumulate
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
+import monitor.dedup.index as dedup_index
 from monitor.dedup import DedupIndex, DedupInput
-from monitor.dedup.index import _prepare
-from monitor.dedup.tables import DEDUP_TABLES
+from monitor.dedup import shingles as sh
+from monitor.dedup.tables import (
+    DEDUP_TABLES,
+    dedup_documents,
+    dedup_fingerprints,
+    dedup_key_counts,
+    dedup_stories,
+    dedup_story_keys,
+)
 from monitor.storage.tables import articles, metadata
+
+try:  # the current code
+    from monitor.dedup import prepare_fingerprints
+except ImportError:  # an older checkout
+    prepare_fingerprints = None  # type: ignore[assignment]
 
 START = datetime(2024, 3, 1, tzinfo=UTC)
 VOCABULARY = [f"w{n}" for n in range(30_000)]
 NAMES = [f"Place{n}" for n in range(5_000)]
 CUMULATIVE = list(accumulate(1 / (rank + 1) for rank in range(len(VOCABULARY))))
+STORIES_KEY = "#stories"
 
 
-def synthetic(rng: random.Random, article_id: int, span: timedelta, total: int) -> DedupInput:
+def synthetic(rng: random.Random, article_id: int, when: datetime) -> DedupInput:
     paragraphs = []
     for _ in range(6):
         words = rng.choices(VOCABULARY, cum_weights=CUMULATIVE, k=40)
         words[rng.randrange(40)] = rng.choice(NAMES)
         words.append(str(rng.randrange(2, 500)))
         paragraphs.append(" ".join(words) + ".")
-    when = START + span * (article_id / total)
     return DedupInput(
         article_id,
         " ".join(rng.choices(VOCABULARY[:3000], k=8)),
@@ -67,10 +94,108 @@ def copy_of(rng: random.Random, original: DedupInput, article_id: int) -> DedupI
     )
 
 
+def prepared(item: DedupInput) -> tuple[str | None, frozenset[int], frozenset[int], frozenset[str]]:
+    """Text hash, shingles, fingerprints and story keys, with whichever API the code has."""
+    if prepare_fingerprints is not None:
+        p = prepare_fingerprints(item.title, item.text)
+        return p.text_hash, p.shingles, p.fingerprints, p.story_keys
+    from monitor.dedup.story import extract_features
+
+    old = dedup_index._prepare(item)  # type: ignore[attr-defined]
+    keys = extract_features(item.title, item.text, old.published_at).keys
+    return old.text_hash, old.shingles, old.fingerprints, frozenset(k[:120] for k in keys)
+
+
+def chunks(rows: Sequence[dict[str, Any]], size: int = 5_000) -> Iterable[Sequence[dict[str, Any]]]:
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+def fill(engine: sa.Engine, items: Sequence[DedupInput], originals: dict[int, int]) -> None:
+    """Write the rows classify would have written for `items` (copies per `originals`)."""
+    has_merged = "merged_into" in dedup_stories.c
+    story_of: dict[int, int] = {}
+    docs: list[dict[str, Any]] = []
+    prints: list[dict[str, Any]] = []
+    keys: list[dict[str, Any]] = []
+    stories: list[dict[str, Any]] = []
+    counts: Counter[str] = Counter()
+    for item in items:
+        text_hash, shingles, fingerprints, story_keys = prepared(item)
+        root = originals.get(item.article_id)
+        if root is None:
+            story = story_of[item.article_id] = len(stories) + 1
+            stories.append(
+                {
+                    "id": story,
+                    "first_article_id": item.article_id,
+                    "title": item.title,
+                    "created_at": item.fetched,
+                    "last_seen_at": item.fetched,
+                    **({"merged_into": None} if has_merged else {}),
+                }
+            )
+            keys.extend(
+                {
+                    "key": k,
+                    "article_id": item.article_id,
+                    "story_id": story,
+                    "published_at": item.fetched,
+                }
+                for k in sorted(story_keys)
+            )
+            counts.update(story_keys)
+        else:
+            story = story_of[item.article_id] = story_of[root]
+        docs.append(
+            {
+                "article_id": item.article_id,
+                "source": item.source,
+                "title": item.title,
+                "seen_at": item.fetched,
+                "published_at": item.fetched,
+                "text_hash": text_hash or "",
+                "shingle_count": len(shingles),
+                "shingles": sh.pack(shingles),
+                "copy_of": root,
+                "story_id": story,
+                "reason": "bench",
+            }
+        )
+        prints.extend({"hash": h, "article_id": item.article_id} for h in sorted(fingerprints))
+    counts[STORIES_KEY] = len(stories)
+    with engine.begin() as conn:
+        for table, rows in (
+            (dedup_stories, stories),
+            (dedup_documents, docs),
+            (dedup_fingerprints, prints),
+            (dedup_story_keys, keys),
+            (dedup_key_counts, [{"key": k, "count": n} for k, n in sorted(counts.items())]),
+        ):
+            for part in chunks(rows):
+                conn.execute(table.insert(), list(part))
+        if conn.dialect.name == "postgresql":
+            conn.execute(
+                sa.text(
+                    "SELECT setval(pg_get_serial_sequence('dedup_stories', 'id'),"
+                    " (SELECT max(id) FROM dedup_stories))"
+                )
+            )
+            conn.execute(sa.text("ANALYZE"))
+        else:
+            conn.execute(sa.text("ANALYZE"))
+
+
+def per_article(run: Callable[[], None], count: int) -> float:
+    started = time.perf_counter()
+    run()
+    return (time.perf_counter() - started) / count * 1000
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--articles", type=int, default=100_000)
-    parser.add_argument("--measure", type=int, default=1_000)
+    parser.add_argument("--measure", type=int, default=500)
     parser.add_argument("--url", default="")
     args = parser.parse_args()
     tmp = tempfile.TemporaryDirectory()
@@ -80,52 +205,104 @@ def main() -> None:
     metadata.create_all(engine, tables=[articles, *DEDUP_TABLES])
     index = DedupIndex(window=timedelta(days=7))
     rng = random.Random(7)
+    total = args.articles + 3 * args.measure
     span = timedelta(days=6)
-    total = args.articles + args.measure
     recent: list[DedupInput] = []
+    originals: dict[int, int] = {}
 
     def make(article_id: int) -> DedupInput:
         if recent and rng.random() < 0.1:
-            return copy_of(rng, rng.choice(recent[-2000:]), article_id)
-        value = synthetic(rng, article_id, span, total)
+            source = rng.choice(recent[-2000:])
+            originals[article_id] = source.article_id
+            return copy_of(rng, source, article_id)
+        value = synthetic(rng, article_id, START + span * (article_id / total))
         recent.append(value)
         return value
 
     started = time.perf_counter()
-    batch = 1_000
-    for first in range(1, args.articles + 1, batch):
-        with engine.begin() as conn:
-            for article_id in range(first, min(first + batch, args.articles + 1)):
-                index.classify(conn, make(article_id))
-    fill = time.perf_counter() - started
+    stored = [make(n) for n in range(1, args.articles + 1)]
+    fill(engine, stored, originals)
+    fill_seconds = time.perf_counter() - started
+    del stored
+    base = args.articles + 1
+    probes = [make(base + n) for n in range(args.measure)]
+    ready = [make(base + args.measure + n) for n in range(args.measure)]
 
-    probes = [make(args.articles + 1 + n) for n in range(args.measure)]
-    with engine.connect() as conn:
+    def classify_all(items: Sequence[DedupInput], batch: int = 50) -> None:
+        for first in range(0, len(items), batch):
+            with engine.begin() as conn:
+                for item in items[first : first + batch]:
+                    with conn.begin_nested():
+                        index.classify(conn, item)
+
+    figures: list[tuple[str, str]] = []
+
+    def lookups() -> None:
+        with engine.connect() as conn:
+            old = hasattr(index, "_find_story")
+            for item in probes:
+                if old:
+                    p = dedup_index._prepare(item)  # type: ignore[attr-defined]
+                    from monitor.dedup.story import extract_features
+
+                    features = extract_features(item.title, item.text, p.published_at)
+                    index._find_story(conn, p, features)  # type: ignore[attr-defined]
+                else:
+                    keys = prepared(item)[3]
+                    index._story_hits(conn, keys, item.fetched, exclude=None)
+            conn.rollback()
+
+    def copy_lookups() -> None:
+        with engine.connect() as conn:
+            for item in probes:
+                if hasattr(index, "_find_copy"):
+                    index._find_copy(conn, dedup_index._prepare(item))  # type: ignore[attr-defined]
+                else:
+                    seen = item.fetched
+                    p = dedup_index._Prepared(
+                        item, seen, seen, prepare_fingerprints(item.title, item.text)
+                    )
+                    index._copy_members(conn, p)
+            conn.rollback()
+
+    story_ms = per_article(lookups, len(probes))
+    copy_ms = per_article(copy_lookups, len(probes))
+    classify_ms = per_article(lambda: classify_all(probes), len(probes))
+    figures.append(("story lookup only (incl. key extraction)", f"{story_ms:.2f}ms"))
+    figures.append(("copy lookup only (incl. fingerprinting)", f"{copy_ms:.2f}ms"))
+    figures.append(("classify + record (savepoint, 50/txn)", f"{classify_ms:.2f}ms"))
+    if prepare_fingerprints is not None:
+        with_prints = [
+            DedupInput(
+                **{**item.__dict__, "fingerprints": prepare_fingerprints(item.title, item.text)}
+            )
+            for item in ready
+        ]
+        ms = per_article(lambda: classify_all(with_prints), len(with_prints))
+        figures.append(("classify + record, fingerprints given", f"{ms:.2f}ms"))
         started = time.perf_counter()
-        for probe in probes:
-            index._find_copy(conn, _prepare(probe))
-        lookup = (time.perf_counter() - started) / len(probes)
-    with engine.begin() as conn:
-        started = time.perf_counter()
-        for probe in probes:
-            index.classify(conn, probe)
-        insert = (time.perf_counter() - started) / len(probes)
+        for item in ready:
+            prepare_fingerprints(item.title, item.text)
+        figures.append(
+            (
+                "prepare_fingerprints alone (worker side)",
+                f"{(time.perf_counter() - started) / len(ready) * 1000:.2f}ms",
+            )
+        )
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    size = ""
-    if url.startswith("sqlite:///"):
-        size = f"{Path(url.removeprefix('sqlite:///')).stat().st_size / 1e6:.0f} MB"
     print(
         f"machine: {platform.processor() or platform.machine()}, {platform.python_version()},"
         f" {engine.dialect.name}"
     )
-    print(f"{'measure':42} {'value':>12}")
-    print(f"{'stored articles':42} {args.articles:>12,}")
-    print(f"{'fill time (incl. generating the articles)':42} {fill:>11.0f}s")
-    print(f"{'classify + record, per article':42} {insert * 1000:>10.2f}ms")
-    print(f"{'copy lookup only, per article':42} {lookup * 1000:>10.2f}ms")
-    print(f"{'peak memory (RSS)':42} {peak_mb:>10.0f}MB")
-    if size:
-        print(f"{'database size':42} {size:>12}")
+    print(f"{'measure':44} {'value':>12}")
+    print(f"{'stored articles':44} {args.articles:>12,}")
+    print(f"{'fill time (bulk, incl. generating)':44} {fill_seconds:>11.0f}s")
+    for name, value in figures:
+        print(f"{name:44} {value:>12}")
+    print(f"{'peak memory (RSS)':44} {peak_mb:>10.0f}MB")
+    if url.startswith("sqlite:///"):
+        size = Path(url.removeprefix("sqlite:///")).stat().st_size / 1e6
+        print(f"{'database size':44} {size:>10.0f}MB")
     engine.dispose()
     tmp.cleanup()
 

@@ -6,6 +6,15 @@ persistent index in ``index`` and ``tables``; the corpus evaluation in ``quality
 """
 
 from monitor.dedup.index import DedupIndex
-from monitor.dedup.model import CarriedBy, DedupInput, DedupResult
+from monitor.dedup.model import CarriedBy, DedupInput, DedupResult, Regrouped
+from monitor.dedup.prepare import Fingerprints, prepare_fingerprints
 
-__all__ = ["CarriedBy", "DedupIndex", "DedupInput", "DedupResult"]
+__all__ = [
+    "CarriedBy",
+    "DedupIndex",
+    "DedupInput",
+    "DedupResult",
+    "Fingerprints",
+    "Regrouped",
+    "prepare_fingerprints",
+]

@@ -1,36 +1,47 @@
-"""The database-backed deduplication index the pipeline calls: copies first, then stories.
+"""The database-backed deduplication index the pipeline calls: copy groups first, then stories.
 
-`DedupIndex.classify` runs inside the caller's transaction. It looks the article up as an exact
-copy (text hash), then as a near-duplicate (sampled fingerprints, verified on the exact shingle
-sets), and otherwise as a new write-up that joins or opens a story. It records the article in the
-index tables and leaves the ``articles`` row to the caller. On PostgreSQL a transaction-scoped
-advisory lock serialises classification across replicas, so two copies of one new story that
-arrive at once on two replicas cannot both become originals; on SQLite the database's single
-writer does the same. Re-classifying an article returns the recorded decision.
+`DedupIndex.classify` runs inside the caller's transaction (or savepoint) and never commits. It
+compares the article with every stored article that shares its text hash or enough lookup
+fingerprints, verified on the exact shingle sets. The copy relation is kept as *groups*: an
+article that is a copy of any member joins the group, and an article that is a copy of members of
+several groups joins them into one. Each group's original is its fullest text, so when the full
+wire text arrives after a lead-only copy, the earlier members become copies of it; the group keeps
+its story. An article that is no copy is a new write-up: it joins the story of the write-ups it
+matches (see ``story``), joining stories that it shows to be one event when they do not contradict
+each other. Earlier articles whose original or story changed are returned in
+``DedupResult.regrouped`` for the caller to write on its own rows.
+
+The result is the same whatever the arrival order, as long as the candidate lookups are complete
+(they are bounded: see ``max_candidates``). On PostgreSQL a transaction-scoped advisory lock
+serialises classification across replicas; on SQLite the database's single writer does the same.
+Re-classifying an article returns the recorded decision.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Generic, TypeVar
 
 import sqlalchemy as sa
 
 from monitor.dedup import counts
 from monitor.dedup import shingles as sh
-from monitor.dedup.model import CarriedBy, DedupInput, DedupResult
-from monitor.dedup.story import StoryFeatures, StoryThresholds, compare, extract_features
+from monitor.dedup.model import CarriedBy, DedupInput, DedupResult, Regrouped
+from monitor.dedup.prepare import Fingerprints, prepare_fingerprints
+from monitor.dedup.story import StoryFeatures, StoryThresholds, compare, veto, weight
 from monitor.dedup.tables import (
     dedup_documents,
     dedup_fingerprints,
     dedup_stories,
     dedup_story_keys,
 )
-from monitor.dedup.text import content_tokens, text_hash
 from monitor.storage.tables import articles
 
 _ADVISORY_LOCK_KEY = 0x6E6D6464  # "nmdd": one lock for all of deduplication
-_MIN_HASHED_WORDS = 8
+_V = TypeVar("_V")
 
 
 @dataclass(frozen=True)
@@ -38,9 +49,51 @@ class _Prepared:
     item: DedupInput
     seen_at: datetime
     published_at: datetime
-    text_hash: str | None
-    shingles: frozenset[int]
-    fingerprints: frozenset[int]
+    prints: Fingerprints
+
+
+@dataclass(frozen=True)
+class _Member:
+    """A stored article found as a copy candidate, with the overlap measured against it."""
+
+    article_id: int
+    root: int  # its copy group's original
+    story_id: int
+    found: sh.Overlap | None  # None: same text hash
+
+
+@dataclass(frozen=True)
+class _StoryHit:
+    story_id: int
+    score: float
+    article_id: int
+    keys: frozenset[str]
+    reason: str
+
+
+class _LruCache(Generic[_V]):
+    """A bounded map of immutable per-article values (key sets, shingle sets).
+
+    Entries are keyed by the article id *and* the stored row's publication time, and are only
+    consulted for articles a database query has just returned, so a stale entry (an article
+    pruned, or a rolled-back id reused) is never used: the cache only saves reading and decoding.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[int, str], _V] = OrderedDict()
+
+    def get(self, key: tuple[int, str]) -> _V | None:
+        value = self._items.get(key)
+        if value is not None:
+            self._items.move_to_end(key)
+        return value
+
+    def put(self, key: tuple[int, str], value: _V) -> None:
+        self._items[key] = value
+        self._items.move_to_end(key)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
 
 
 class DedupIndex:
@@ -52,14 +105,21 @@ class DedupIndex:
         window: timedelta = timedelta(days=7),
         copy_thresholds: sh.CopyThresholds | None = None,
         story_thresholds: StoryThresholds | None = None,
-        max_candidates: int = 20,
+        max_candidates: int = 40,
+        max_lookup_keys: int = 24,
         max_key_frequency: int = 300,
+        cache_size: int = 50_000,
     ) -> None:
         self.window = window
         self.copy_thresholds = copy_thresholds or sh.CopyThresholds()
         self.story_thresholds = story_thresholds or StoryThresholds()
         self.max_candidates = max_candidates
+        self.max_lookup_keys = max_lookup_keys
         self.max_key_frequency = max_key_frequency
+        self._keys_cache: _LruCache[frozenset[str]] = _LruCache(cache_size)
+        self._shingles_cache: _LruCache[frozenset[int]] = _LruCache(cache_size // 5)
+
+    # ----------------------------------------------------------------------------------- calls
 
     def classify(self, conn: sa.Connection, item: DedupInput) -> DedupResult:
         """Decide whether `item` is a copy and which story it belongs to; record it."""
@@ -72,35 +132,35 @@ class DedupIndex:
         ).first()
         if known is not None:
             return DedupResult(known.copy_of, known.story_id, known.reason)
-        prepared = _prepare(item)
-        found = self._find_copy(conn, prepared)
-        if found is not None:
-            copy_of, story_id, reason = found
-            self._record(conn, prepared, DedupResult(copy_of, story_id, reason))
-            _touch_story(conn, story_id, prepared.seen_at)
-            return DedupResult(copy_of, story_id, reason)
-        features = extract_features(item.title, item.text, prepared.published_at)
-        story_id, reason = self._find_story(conn, prepared, features)
-        result = DedupResult(None, story_id, reason)
-        self._record(conn, prepared, result)
-        if features.keys:
-            counts.add(conn, {k[:120]: 1 for k in features.keys})
-            conn.execute(
-                dedup_story_keys.insert(),
-                [
-                    {
-                        "key": key[:120],
-                        "article_id": item.article_id,
-                        "story_id": story_id,
-                        "published_at": prepared.published_at,
-                    }
-                    for key in sorted({k[:120] for k in features.keys})
-                ],
-            )
-        return result
+        seen_at = _utc(item.fetched)
+        p = _Prepared(
+            item=item,
+            seen_at=seen_at,
+            published_at=_utc(item.published) if item.published else seen_at,
+            prints=item.fingerprints or prepare_fingerprints(item.title, item.text),
+        )
+        members = self._copy_members(conn, p)
+        if members:
+            return self._join_copies(conn, p, members)
+        hits = self._story_hits(conn, p.prints.story_keys, p.published_at, exclude=None)
+        changes: dict[int, Regrouped] = {}
+        if hits:
+            best = hits[0]
+            story_id = self._merge_stories(conn, best, hits[1:], p.seen_at, changes)
+            reason = f"story:joined {best.reason}"
+        else:
+            story_id = self._new_story(conn, p)
+            reason = "story:new"
+        self._record(conn, p, None, story_id, reason)
+        self._add_keys(conn, p.item.article_id, story_id, p.published_at, p.prints.story_keys)
+        return DedupResult(None, story_id, reason, _sorted(changes))
 
     def also_carried_by(self, conn: sa.Connection, story_id: int) -> list[CarriedBy]:
-        """Every article of the story still in the window, oldest first (copies flagged)."""
+        """Every article of the story still in the window, oldest first (copies flagged).
+
+        A story that was joined into another is followed to the one it joined.
+        """
+        story_id = self.current_story(conn, story_id)
         rows = conn.execute(
             sa.select(
                 dedup_documents.c.article_id,
@@ -120,6 +180,21 @@ class DedupIndex:
             for r in rows
         ]
 
+    def current_story(self, conn: sa.Connection, story_id: int) -> int:
+        """The story `story_id` now belongs to (itself unless it was joined into another)."""
+        merged = conn.execute(
+            sa.select(dedup_stories.c.merged_into).where(dedup_stories.c.id == story_id)
+        ).scalar()
+        return int(merged) if merged is not None else story_id
+
+    def story_ids(self, conn: sa.Connection, story_id: int) -> list[int]:
+        """`story_id`'s current story and every story joined into it (for alert look-ups)."""
+        current = self.current_story(conn, story_id)
+        joined = conn.execute(
+            sa.select(dedup_stories.c.id).where(dedup_stories.c.merged_into == current)
+        ).scalars()
+        return sorted({current, *(int(s) for s in joined)})
+
     def prune(self, conn: sa.Connection, now: datetime) -> int:
         """Forget articles seen before ``now - window``; returns how many were forgotten."""
         cutoff = _utc(now) - self.window
@@ -133,97 +208,297 @@ class DedupIndex:
         counts.add(conn, {str(k): -int(n) for k, n in old_keys})
         conn.execute(dedup_story_keys.delete().where(dedup_story_keys.c.article_id.in_(old)))
         removed = conn.execute(dedup_documents.delete().where(dedup_documents.c.seen_at < cutoff))
-        gone = conn.execute(
-            dedup_stories.delete().where(dedup_stories.c.last_seen_at < cutoff)
-        ).rowcount
-        counts.add(conn, {counts.STORIES: -gone} if gone else {})
+        live = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(dedup_stories)
+            .where(dedup_stories.c.last_seen_at < cutoff, dedup_stories.c.merged_into.is_(None))
+        ).scalar_one()
+        conn.execute(dedup_stories.delete().where(dedup_stories.c.last_seen_at < cutoff))
+        counts.add(conn, {counts.STORIES: -int(live)} if live else {})
         return removed.rowcount
 
-    def _find_copy(self, conn: sa.Connection, p: _Prepared) -> tuple[int, int, str] | None:
+    # -------------------------------------------------------------------------------- copies
+
+    def _copy_members(self, conn: sa.Connection, p: _Prepared) -> list[_Member]:
+        """Every stored article in the window that this text is a copy of (bounded lookup)."""
         docs = dedup_documents.c
         cutoff = p.seen_at - self.window
-        if p.text_hash is not None:
-            same = conn.execute(
+        found: dict[int, _Member] = {}
+        if p.prints.text_hash is not None:
+            for same in conn.execute(
                 sa.select(docs.article_id, docs.copy_of, docs.story_id)
-                .where(docs.text_hash == p.text_hash, docs.seen_at >= cutoff)
-                .order_by(docs.seen_at, docs.article_id)
-                .limit(1)
-            ).first()
-            if same is not None:
-                return (same.copy_of or same.article_id, same.story_id, "text-hash")
-        if not p.fingerprints or len(p.shingles) < self.copy_thresholds.min_shingles:
-            return None
+                .where(docs.text_hash == p.prints.text_hash, docs.seen_at >= cutoff)
+                .order_by(docs.article_id)
+                .limit(self.max_candidates)
+            ):
+                found[same.article_id] = _Member(
+                    same.article_id, same.copy_of or same.article_id, same.story_id, None
+                )
+        shingles = p.prints.shingles
+        if not p.prints.fingerprints or len(shingles) < self.copy_thresholds.min_shingles:
+            return list(found.values())
+        prints = sorted(p.prints.fingerprints)
         shared = sa.func.count().label("shared")
         candidates = (
             sa.select(dedup_fingerprints.c.article_id, shared)
-            .join(dedup_documents, docs.article_id == dedup_fingerprints.c.article_id)
-            .where(dedup_fingerprints.c.hash.in_(sorted(p.fingerprints)), docs.seen_at >= cutoff)
+            .where(dedup_fingerprints.c.hash.in_(prints))
             .group_by(dedup_fingerprints.c.article_id)
-            .having(sa.func.count() >= (2 if len(p.fingerprints) >= 4 else 1))
-            .order_by(shared.desc())
+            .having(sa.func.count() >= (2 if len(prints) >= 4 else 1))
+            .order_by(shared.desc(), dedup_fingerprints.c.article_id)
             .limit(self.max_candidates)
             .subquery()
         )
         rows = conn.execute(
-            sa.select(
-                docs.article_id, docs.copy_of, docs.story_id, docs.shingles, docs.seen_at
-            ).join(candidates, candidates.c.article_id == docs.article_id)
+            sa.select(docs.article_id, docs.copy_of, docs.story_id, docs.seen_at)
+            .join(candidates, candidates.c.article_id == docs.article_id)
+            .where(docs.seen_at >= cutoff)
         ).all()
-        best: tuple[tuple[float, float], int, int, str] | None = None
+        sets = self._shingle_sets(conn, [(r.article_id, str(r.seen_at)) for r in rows])
         for row in rows:
-            found = sh.overlap(p.shingles, sh.unpack(row.shingles))
-            if not sh.is_copy(found, self.copy_thresholds):
+            if row.article_id in found:
                 continue
-            rank = (found.jaccard, found.containment)
-            if best is None or rank > best[0]:
-                root = row.copy_of or row.article_id
-                best = (rank, root, row.story_id, f"near-duplicate {found.describe()}")
-        return None if best is None else best[1:]
+            overlap = sh.overlap(shingles, sets[row.article_id])
+            if sh.is_copy(overlap, self.copy_thresholds):
+                found[row.article_id] = _Member(
+                    row.article_id, row.copy_of or row.article_id, row.story_id, overlap
+                )
+        return sorted(found.values(), key=lambda m: m.article_id)
 
-    def _find_story(
-        self, conn: sa.Connection, p: _Prepared, features: StoryFeatures
-    ) -> tuple[int, str]:
-        keys = dedup_story_keys.c
-        span = self.story_thresholds.window
-        near = (keys.published_at >= p.published_at - span) & (
-            keys.published_at <= p.published_at + span
+    def _shingle_sets(
+        self, conn: sa.Connection, wanted: Sequence[tuple[int, str]]
+    ) -> dict[int, frozenset[int]]:
+        out: dict[int, frozenset[int]] = {}
+        missing = []
+        for key in wanted:
+            cached = self._shingles_cache.get(key)
+            if cached is None:
+                missing.append(key)
+            else:
+                out[key[0]] = cached
+        if missing:
+            stamps = dict(missing)
+            for article_id, blob in conn.execute(
+                sa.select(dedup_documents.c.article_id, dedup_documents.c.shingles).where(
+                    dedup_documents.c.article_id.in_(sorted(stamps))
+                )
+            ):
+                value = sh.unpack(blob)
+                out[article_id] = value
+                self._shingles_cache.put((article_id, stamps[article_id]), value)
+        return out
+
+    def _join_copies(
+        self, conn: sa.Connection, p: _Prepared, members: list[_Member]
+    ) -> DedupResult:
+        """Join the copy groups of `members` (and their stories) and pick the fullest original."""
+        docs = dedup_documents.c
+        roots = sorted({m.root for m in members})
+        group = conn.execute(
+            sa.select(
+                docs.article_id,
+                docs.copy_of,
+                docs.story_id,
+                docs.shingle_count,
+                docs.published_at,
+            ).where(sa.or_(docs.article_id.in_(roots), docs.copy_of.in_(roots)))
+        ).all()
+        stories = sorted({r.story_id for r in group} | {m.story_id for m in members})
+        story_id = stories[0]
+        changes: dict[int, Regrouped] = {}
+        if len(stories) > 1:
+            self._absorb_stories(conn, story_id, stories[1:], changes)
+        # The fullest text is the original; on a tie the earlier publication, then the current
+        # original (the choice of original within a group does not change the groups).
+        current = {m.root for m in members}
+        mine = (-len(p.prints.shingles), _utc(p.published_at), 1, p.item.article_id)
+        fullest = min(
+            (
+                (
+                    -r.shingle_count,
+                    _utc(r.published_at),
+                    int(r.article_id not in current),
+                    r.article_id,
+                )
+                for r in group
+            ),
+            default=mine,
         )
-        wanted = sorted({k[:120] for k in features.keys})
-        best: tuple[float, int, str] | None = None
+        new_root = p.item.article_id if mine[:2] < fullest[:2] else fullest[3]
+        for r in group:
+            wanted = None if r.article_id == new_root else new_root
+            if r.copy_of != wanted:
+                conn.execute(
+                    dedup_documents.update()
+                    .where(docs.article_id == r.article_id)
+                    .values(copy_of=wanted)
+                )
+                changes[r.article_id] = Regrouped(r.article_id, wanted, story_id)
+        # Only a group's original carries story keys: drop those of originals that became copies.
+        dropped = [root for root in roots if root != new_root]
+        if dropped:
+            self._drop_keys(conn, dropped)
+        best = max(members, key=_member_rank)
+        reason = "text-hash" if best.found is None else f"near-duplicate {best.found.describe()}"
+        _touch_story(conn, story_id, p.seen_at)
+        if new_root != p.item.article_id:
+            self._record(conn, p, new_root, story_id, reason)
+            return DedupResult(new_root, story_id, reason, _sorted(changes))
+        # The fullest text of its group so far: it carries the group's story keys from now on, and
+        # may show the group's story to be one with another (as it would have, had it come first).
+        reason = f"fuller original of {best.article_id} ({reason})"
+        self._record(conn, p, None, story_id, reason)
+        hits = self._story_hits(conn, p.prints.story_keys, p.published_at, exclude=story_id)
+        if hits:
+            own = self._own_hit(story_id, p)
+            story_id = self._merge_stories(conn, own, hits, p.seen_at, changes)
+            if story_id != own.story_id:
+                changes.pop(p.item.article_id, None)
+        self._add_keys(conn, p.item.article_id, story_id, p.published_at, p.prints.story_keys)
+        return DedupResult(None, story_id, reason, _sorted(changes))
+
+    @staticmethod
+    def _own_hit(story_id: int, p: _Prepared) -> _StoryHit:
+        return _StoryHit(story_id, 1.0, p.item.article_id, p.prints.story_keys, "")
+
+    # ------------------------------------------------------------------------------- stories
+
+    def _story_hits(
+        self,
+        conn: sa.Connection,
+        wanted: frozenset[str],
+        published_at: datetime,
+        *,
+        exclude: int | None,
+    ) -> list[_StoryHit]:
+        """The stories whose write-ups `wanted` matches, best first (one hit per story)."""
+        keys = dedup_story_keys.c
+        thresholds = self.story_thresholds
         df = counts.get(conn, [*wanted, counts.STORIES])
         stories = df.pop(counts.STORIES, 0)
-        # A key carried by very many write-ups ("e:mali") cannot single out a story; leaving it out
-        # of the lookup keeps the candidate query from scanning a large part of the index.
-        selective = [k for k in wanted if df.get(k, 0) <= self.max_key_frequency]
-        if selective:
-            shared = sa.func.count().label("shared")
-            candidates = conn.execute(
-                sa.select(keys.article_id, keys.story_id, keys.published_at, shared)
-                .where(keys.key.in_(selective), near)
-                .group_by(keys.article_id, keys.story_id, keys.published_at)
-                .order_by(shared.desc(), keys.article_id)
-                .limit(self.max_candidates)
-            ).all()
-            if candidates:
-                their_keys: dict[int, set[str]] = {}
-                for article_id, key in conn.execute(
-                    sa.select(keys.article_id, keys.key).where(
-                        keys.article_id.in_([c.article_id for c in candidates])
-                    )
-                ):
-                    their_keys.setdefault(article_id, set()).add(key)
-                for c in candidates:
-                    other = StoryFeatures(
-                        frozenset(their_keys.get(c.article_id, ())), _utc(c.published_at)
-                    )
-                    match = compare(
-                        features, other, df=df, stories=stories, thresholds=self.story_thresholds
-                    )
-                    if match.same and (best is None or match.score > best[0]):
-                        best = (match.score, c.story_id, f"story:joined {match.reason}")
-        if best is not None:
-            _touch_story(conn, best[1], p.seen_at)
-            return best[1], best[2]
+        # Only rare keys can make a match (at least `min_rare_shared` of them must be shared), so
+        # only they are looked up, rarest first and bounded: the lookup never scans common keys.
+        rare = sorted(
+            (
+                k
+                for k in wanted
+                if weight(k, df, stories, thresholds) >= thresholds.rare_weight
+                and df.get(k, 0) <= self.max_key_frequency
+            ),
+            key=lambda k: (df.get(k, 0), k),
+        )[: self.max_lookup_keys]
+        # an identical headline counts for one rare key (see story.compare)
+        needed = thresholds.min_rare_shared - any(k.startswith("h:") for k in rare)
+        if len(rare) < needed:
+            return []
+        span = thresholds.window
+        shared = sa.func.count().label("shared")
+        query = (
+            sa.select(keys.article_id, keys.story_id, keys.published_at, shared)
+            .where(
+                keys.key.in_(rare),
+                keys.published_at >= published_at - span,
+                keys.published_at <= published_at + span,
+            )
+            .group_by(keys.article_id, keys.story_id, keys.published_at)
+            .having(sa.func.count() >= max(needed - 1, 1))
+            .order_by(shared.desc(), keys.article_id)
+            .limit(self.max_candidates)
+        )
+        if exclude is not None:
+            query = query.where(keys.story_id != exclude)
+        candidates = conn.execute(query).all()
+        if not candidates:
+            return []
+        their = self._key_sets(conn, [(c.article_id, str(c.published_at)) for c in candidates])
+        mine = StoryFeatures(wanted, published_at)
+        best: dict[int, _StoryHit] = {}
+        for c in candidates:
+            other = StoryFeatures(their.get(c.article_id, frozenset()), _utc(c.published_at))
+            match = compare(mine, other, df=df, stories=stories, thresholds=thresholds)
+            if not match.same:
+                continue
+            hit = _StoryHit(c.story_id, match.score, c.article_id, other.keys, match.reason)
+            known = best.get(c.story_id)
+            if known is None or _hit_rank(hit) > _hit_rank(known):
+                best[c.story_id] = hit
+        return sorted(best.values(), key=_hit_rank, reverse=True)
+
+    def _key_sets(
+        self, conn: sa.Connection, wanted: Sequence[tuple[int, str]]
+    ) -> dict[int, frozenset[str]]:
+        out: dict[int, frozenset[str]] = {}
+        missing: dict[int, str] = {}
+        for key in wanted:
+            cached = self._keys_cache.get(key)
+            if cached is None:
+                missing[key[0]] = key[1]
+            else:
+                out[key[0]] = cached
+        if missing:
+            found: dict[int, set[str]] = {}
+            for article_id, key in conn.execute(
+                sa.select(dedup_story_keys.c.article_id, dedup_story_keys.c.key).where(
+                    dedup_story_keys.c.article_id.in_(sorted(missing))
+                )
+            ):
+                found.setdefault(article_id, set()).add(key)
+            for article_id, stamp in missing.items():
+                value = frozenset(found.get(article_id, ()))
+                out[article_id] = value
+                self._keys_cache.put((article_id, stamp), value)
+        return out
+
+    def _merge_stories(
+        self,
+        conn: sa.Connection,
+        best: _StoryHit,
+        others: Iterable[_StoryHit],
+        seen_at: datetime,
+        changes: dict[int, Regrouped],
+    ) -> int:
+        """Join `best`'s story with the other matched stories that do not contradict it; the
+        oldest story id survives. Returns the surviving story."""
+        joined = [best.story_id]
+        for hit in others:
+            if hit.story_id not in joined and veto(hit.keys, best.keys) is None:
+                joined.append(hit.story_id)
+        survivor = min(joined)
+        absorbed = sorted(s for s in joined if s != survivor)
+        if absorbed:
+            self._absorb_stories(conn, survivor, absorbed, changes)
+        _touch_story(conn, survivor, seen_at)
+        return survivor
+
+    def _absorb_stories(
+        self,
+        conn: sa.Connection,
+        survivor: int,
+        absorbed: Sequence[int],
+        changes: dict[int, Regrouped],
+    ) -> None:
+        docs = dedup_documents.c
+        for row in conn.execute(
+            sa.select(docs.article_id, docs.copy_of).where(docs.story_id.in_(absorbed))
+        ):
+            changes[row.article_id] = Regrouped(row.article_id, row.copy_of, survivor)
+        conn.execute(
+            dedup_documents.update().where(docs.story_id.in_(absorbed)).values(story_id=survivor)
+        )
+        conn.execute(
+            dedup_story_keys.update()
+            .where(dedup_story_keys.c.story_id.in_(absorbed))
+            .values(story_id=survivor)
+        )
+        conn.execute(
+            dedup_stories.update()
+            .where(
+                sa.or_(dedup_stories.c.id.in_(absorbed), dedup_stories.c.merged_into.in_(absorbed))
+            )
+            .values(merged_into=survivor)
+        )
+        counts.add(conn, {counts.STORIES: -len(absorbed)})
+
+    def _new_story(self, conn: sa.Connection, p: _Prepared) -> int:
         story_id = conn.execute(
             dedup_stories.insert()
             .values(
@@ -235,9 +510,50 @@ class DedupIndex:
             .returning(dedup_stories.c.id)
         ).scalar_one()
         counts.add(conn, {counts.STORIES: 1})
-        return int(story_id), "story:new"
+        return int(story_id)
 
-    def _record(self, conn: sa.Connection, p: _Prepared, result: DedupResult) -> None:
+    def _add_keys(
+        self,
+        conn: sa.Connection,
+        article_id: int,
+        story_id: int,
+        published_at: datetime,
+        keys: frozenset[str],
+    ) -> None:
+        if not keys:
+            return
+        counts.add(conn, dict.fromkeys(keys, 1))
+        conn.execute(
+            dedup_story_keys.insert(),
+            [
+                {
+                    "key": key,
+                    "article_id": article_id,
+                    "story_id": story_id,
+                    "published_at": published_at,
+                }
+                for key in sorted(keys)
+            ],
+        )
+
+    def _drop_keys(self, conn: sa.Connection, article_ids: Sequence[int]) -> None:
+        keys = dedup_story_keys.c
+        gone = conn.execute(
+            sa.select(keys.key, sa.func.count())
+            .where(keys.article_id.in_(article_ids))
+            .group_by(keys.key)
+        ).all()
+        counts.add(conn, {str(k): -int(n) for k, n in gone})
+        conn.execute(dedup_story_keys.delete().where(keys.article_id.in_(article_ids)))
+
+    def _record(
+        self,
+        conn: sa.Connection,
+        p: _Prepared,
+        copy_of: int | None,
+        story_id: int,
+        reason: str,
+    ) -> None:
         conn.execute(
             dedup_documents.insert().values(
                 article_id=p.item.article_id,
@@ -245,19 +561,36 @@ class DedupIndex:
                 title=p.item.title,
                 seen_at=p.seen_at,
                 published_at=p.published_at,
-                text_hash=p.text_hash or "",
-                shingle_count=len(p.shingles),
-                shingles=sh.pack(p.shingles),
-                copy_of=result.copy_of,
-                story_id=result.story_id,
-                reason=result.reason[:200],
+                text_hash=p.prints.text_hash or "",
+                shingle_count=len(p.prints.shingles),
+                shingles=sh.pack(p.prints.shingles),
+                copy_of=copy_of,
+                story_id=story_id,
+                reason=reason[:200],
             )
         )
-        if p.fingerprints:
+        if p.prints.fingerprints:
             conn.execute(
                 dedup_fingerprints.insert(),
-                [{"hash": h, "article_id": p.item.article_id} for h in sorted(p.fingerprints)],
+                [
+                    {"hash": h, "article_id": p.item.article_id}
+                    for h in sorted(p.prints.fingerprints)
+                ],
             )
+
+
+def _member_rank(m: _Member) -> tuple[int, float, float, int]:
+    if m.found is None:
+        return (1, 1.0, 1.0, -m.article_id)
+    return (0, m.found.jaccard, m.found.containment, -m.article_id)
+
+
+def _hit_rank(hit: _StoryHit) -> tuple[float, int]:
+    return (round(hit.score, 9), -hit.story_id)
+
+
+def _sorted(changes: dict[int, Regrouped]) -> tuple[Regrouped, ...]:
+    return tuple(changes[k] for k in sorted(changes))
 
 
 def _touch_story(conn: sa.Connection, story_id: int, seen_at: datetime) -> None:
@@ -265,21 +598,6 @@ def _touch_story(conn: sa.Connection, story_id: int, seen_at: datetime) -> None:
         dedup_stories.update()
         .where(dedup_stories.c.id == story_id, dedup_stories.c.last_seen_at < seen_at)
         .values(last_seen_at=seen_at)
-    )
-
-
-def _prepare(item: DedupInput) -> _Prepared:
-    words = content_tokens(item.text)
-    sequence = sh.shingle_sequence(words)
-    shingles = frozenset(sequence)
-    seen_at = _utc(item.fetched)
-    return _Prepared(
-        item=item,
-        seen_at=seen_at,
-        published_at=_utc(item.published) if item.published else seen_at,
-        text_hash=text_hash(words) if len(words) >= _MIN_HASHED_WORDS else None,
-        shingles=shingles,
-        fingerprints=sh.fingerprints(sequence),
     )
 
 

@@ -6,13 +6,20 @@ people, organisations), ``n:`` numbers other than years, ``k:`` casualty figures
 within a few days of one another, they share enough *rare* names and numbers (weighted by inverse
 document frequency over the stories of the window) and do not contradict each other's casualty
 figures. Merging two incidents hides an event, so every test errs towards keeping stories apart.
+
+Weights do not depend on arrival order where it matters: a key's weight is the smaller of a fixed
+weight for its kind (names count, small numbers and headline words little, a list of names every
+regional story carries almost nothing) and its inverse document frequency over the window with a
+large prior, which only lowers the weight of names that very many stories of a big window carry.
+Explicit calendar dates (``d:`` "3 March") and casualty figures (``k:``) are vetoes only.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -20,6 +27,7 @@ from monitor.dedup.text import fold, tokens
 
 _WORD = re.compile(r"[^\W\d_][\w'’-]*|\d[\d,.]*")
 _SENTENCE_END = re.compile(r"[.!?:;\"“”«»]\s*$")
+_POSSESSIVE = re.compile(r"['’]s$")
 
 
 def _words(text: str) -> list[str]:
@@ -40,6 +48,27 @@ _STOP = frozenset(
     ils elles nous vous son sa ses leur leurs qui que quoi dont selon depuis lors apres avant
     lundi mardi mercredi jeudi vendredi samedi dimanche janvier fevrier mars avril mai juin
     juillet aout septembre octobre novembre decembre"""
+    )
+)
+# Names nearly every story of the region and the wires carries: countries and their people,
+# capitals, powers, agencies, institutions. Shared, they say nothing about the event (folded).
+COMMON_NAMES = frozenset(
+    _words(
+        """mali malian malians malien maliens malienne maliennes burkina faso burkinabe niger
+    nigerien nigeriens nigerienne nigeria nigerian nigerians chad chadian tchad senegal
+    senegalese mauritania mauritanie guinea guinee sudan soudan libya libye algeria algerian
+    algerie algerien morocco maroc cameroon cameroun benin togo ghana ivory coast cote ivoire
+    sahel sahelian sahelien africa african africaine afrique west western ouest east europe
+    european eu russia russian russians russie russe russes rusia ruso rusos russland russische
+    moscow moscou kremlin ukraine ukrainian france french francais francaise paris us usa u.s
+    united states america american americain etats unis washington china chinese chine turkey
+    turkish turquie bamako niamey ouagadougou dakar abuja ndjamena nouakchott wagner group
+    groupe africa corps reuters afp ap associated press bbc wire agency anadolu jazeera al
+    xinhua ecowas cedeao aes alliance jnim isis islamic state etat islamique qaeda un onu
+    nations unies unis minusma army armee government gouvernement ministry ministere minister
+    ministre president police human rights watch amnesty international reporters god allah
+    twitter facebook telegram whatsapp youtube monday tuesday wednesday thursday friday
+    saturday sunday read share"""
     )
 )
 _NUMBER_WORDS = {
@@ -75,8 +104,10 @@ _NUMBER_WORDS = {
 _CASUALTY = frozenset(
     _words(
         """killed killing kill dead deaths death died bodies body civilians people villagers victims
-    wounded injured executed massacred lives toll
-    tues tue morts mort deces civils personnes victimes blesses corps villageois"""
+    wounded injured executed massacred lives toll slain slaughtered murdered perished deceased
+    fatalities casualties corpses persons inhabitants residents non men women children
+    tues tue morts mort deces civils personnes victimes blesses corps villageois habitants
+    hommes femmes enfants"""
     )
 )
 
@@ -91,19 +122,78 @@ class StoryFeatures:
 
 def extract_features(title: str, text: str, when: datetime) -> StoryFeatures:
     """Reduce a write-up to story keys (pure; works on any language, best on EN/FR)."""
+    return StoryFeatures(story_keys(title, text), when)
+
+
+def story_keys(title: str, text: str) -> frozenset[str]:
+    """The story keys of a write-up (see the module docstring)."""
     keys: set[str] = set()
     keys.update(f"e:{name}" for name in _names(title + ".\n" + text))
     words = _join_compound_numbers(tokens(text))
     for i, word in enumerate(words):
         number = _number(word)
-        if number is None:
+        if number is None or _next_to_month(words, i):
             continue
         keys.add(f"n:{number}")
         window = words[max(i - 4, 0) : i + 5]
         if any(w in _CASUALTY for w in window):
             keys.add(f"k:{number}")
-    keys.update(f"t:{w}" for w in tokens(title) if len(w) > 3 and w not in _STOP)
-    return StoryFeatures(frozenset(keys), when)
+    headline = [w for w in tokens(title) if w not in _STOP]
+    keys.update(f"t:{w}" for w in headline if len(w) > 3)
+    if len(headline) >= 5:
+        # the same headline: syndicated excerpts of one wire article usually keep it
+        keys.add("h:" + hashlib.blake2b(" ".join(headline).encode(), digest_size=8).hexdigest())
+    keys.update(f"d:{day}-{month}" for day, month in _dates(words))
+    return frozenset(keys)
+
+
+_MONTHS = {
+    **{
+        m: i
+        for i, m in enumerate(
+            _words(
+                "january february march april _may june july august september october november"
+                " december"  # "may" is a modal verb too often ("20 may have died")
+            ),
+            start=1,
+        )
+    },
+    **{
+        m: i
+        for i, m in enumerate(
+            _words("janvier fevrier mars avril mai juin juillet aout septembre octobre novembre"),
+            start=1,
+        )
+    },
+    "decembre": 12,
+}
+
+
+def _next_to_month(words: list[str], i: int) -> bool:
+    return any(0 <= j < len(words) and words[j] in _MONTHS for j in (i - 1, i + 1))
+
+
+def _dates(words: list[str]) -> set[tuple[int, int]]:
+    """Explicit calendar days: "3 March", "March 3", "3 mars" (folded tokens)."""
+    found: set[tuple[int, int]] = set()
+    for i, word in enumerate(words):
+        month = _MONTHS.get(word)
+        if month is None:
+            continue
+        for j in (i - 1, i + 1):
+            if 0 <= j < len(words) and words[j].isdigit() and 1 <= int(words[j]) <= 31:
+                found.add((int(words[j]), month))
+                break
+            if (
+                j == i - 1
+                and j >= 1
+                and words[j] in {"of", "le"}
+                and words[j - 1].isdigit()
+                and 1 <= int(words[j - 1]) <= 31
+            ):
+                found.add((int(words[j - 1]), month))
+                break
+    return found
 
 
 def _join_compound_numbers(words: list[str]) -> list[str]:
@@ -126,7 +216,7 @@ def _number(word: str) -> str | None:
             return None
         return str(value)
     spelled = _NUMBER_WORDS.get(word)
-    return spelled or None
+    return spelled if spelled and int(spelled) >= 2 else None
 
 
 def _names(text: str) -> set[str]:
@@ -141,7 +231,7 @@ def _names(text: str) -> set[str]:
         previous = word
         if not word[0].isupper():
             continue
-        key = fold(word.strip("'’-"))
+        key = fold(_POSSESSIVE.sub("", word).strip("'’-"))
         if len(key) < 2 or key in _STOP:
             continue
         (initial if starts_sentence else middle).add(key)
@@ -156,7 +246,9 @@ class StoryThresholds:
     min_score: float = 0.35
     min_rare_shared: int = 3
     rare_weight: float = 2.0  # a key is "rare" when its weight is at least this
-    prior_stories: int = 50  # smoothing: behave as if the window always held this many stories
+    # smoothing: behave as if the window always held this many more stories, so that the window's
+    # frequencies only ever lower a key's fixed weight once the window is large
+    prior_stories: int = 1000
 
 
 @dataclass(frozen=True)
@@ -169,9 +261,35 @@ class StoryMatch:
     reason: str
 
 
+def fixed_weight(key: str) -> float:
+    """The weight of a key before the window's frequencies are taken into account."""
+    kind, _, value = key.partition(":")
+    if kind == "e":
+        return 0.3 if value in COMMON_NAMES else 3.0
+    if kind == "n":
+        return 2.5 if len(value) >= 2 else 1.0
+    if kind == "t":
+        return 0.3 if value in COMMON_NAMES else 1.5
+    if kind == "h":
+        return 3.0
+    return 0.0  # k: and d: are vetoes, not evidence
+
+
 def weight(key: str, df: Mapping[str, int], stories: int, thresholds: StoryThresholds) -> float:
-    """Inverse document frequency of `key` over the stories of the window (smoothed)."""
-    return math.log((stories + thresholds.prior_stories) / (df.get(key, 0) + 1))
+    """Fixed weight of `key`, lowered by its document frequency over a large window."""
+    idf = math.log((stories + thresholds.prior_stories) / (df.get(key, 0) + 1))
+    return min(fixed_weight(key), idf)
+
+
+def veto(a: frozenset[str], b: frozenset[str]) -> str | None:
+    """Why two write-ups cannot report one event, or None: their casualty figures or their explicit
+    dates are both given and share nothing."""
+    for prefix, why in (("k:", "casualty figures differ"), ("d:", "dates differ")):
+        in_a = {k for k in a if k.startswith(prefix)}
+        in_b = {k for k in b if k.startswith(prefix)}
+        if in_a and in_b and not in_a & in_b:
+            return why
+    return None
 
 
 def compare(
@@ -185,21 +303,23 @@ def compare(
     """Decide whether write-ups `a` and `b` report the same event."""
     if abs(a.when - b.when) > thresholds.window:
         return StoryMatch(False, 0.0, (), "too far apart in time")
-    tolls_a = {k for k in a.keys if k.startswith("k:")}
-    tolls_b = {k for k in b.keys if k.startswith("k:")}
-    if tolls_a and tolls_b and not tolls_a & tolls_b:
-        return StoryMatch(False, 0.0, (), "casualty figures differ")
-    scored_a = {k for k in a.keys if not k.startswith("k:")}
-    scored_b = {k for k in b.keys if not k.startswith("k:")}
+    vetoed = veto(a.keys, b.keys)
+    if vetoed is not None:
+        return StoryMatch(False, 0.0, (), vetoed)
+    weights = {
+        k: weight(k, df, stories, thresholds) for k in a.keys | b.keys if fixed_weight(k) > 0
+    }
+    scored_a = a.keys & weights.keys()
+    scored_b = b.keys & weights.keys()
     shared = scored_a & scored_b
 
-    def total(keys: set[str]) -> float:
-        return sum(weight(k, df, stories, thresholds) for k in keys)
+    def total(keys: Iterable[str]) -> float:
+        return sum(weights[k] for k in keys)
 
     denominator = min(total(scored_a), total(scored_b))
     score = total(shared) / denominator if denominator > 0 else 0.0
-    rare = tuple(
-        sorted(k for k in shared if weight(k, df, stories, thresholds) >= thresholds.rare_weight)
-    )
-    same = score >= thresholds.min_score and len(rare) >= thresholds.min_rare_shared
+    rare = tuple(sorted(k for k in shared if weights[k] >= thresholds.rare_weight))
+    # An identical headline is strong evidence but not enough alone: it stands for one rare key.
+    needed = thresholds.min_rare_shared - any(k.startswith("h:") for k in rare)
+    same = score >= thresholds.min_score and len(rare) >= needed
     return StoryMatch(same, score, rare, f"score={score:.2f} shared={','.join(rare[:6])}")

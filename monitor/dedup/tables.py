@@ -32,6 +32,8 @@ dedup_stories = Table(
     Column("title", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("last_seen_at", DateTime(timezone=True), nullable=False, index=True),
+    # set when this story was found to be one event with another: the story it joined
+    Column("merged_into", BigInteger, index=True),
 )
 
 dedup_documents = Table(
@@ -45,7 +47,7 @@ dedup_documents = Table(
     Column("text_hash", String(64), nullable=False, index=True),
     Column("shingle_count", Integer, nullable=False),
     Column("shingles", LargeBinary, nullable=False),
-    Column("copy_of", BigInteger),
+    Column("copy_of", BigInteger, index=True),
     Column("story_id", BigInteger, nullable=False, index=True),
     Column("reason", String(200), nullable=False),
 )
@@ -67,6 +69,15 @@ dedup_story_keys = Table(
     Column("published_at", DateTime(timezone=True), nullable=False),
 )
 Index("ix_dedup_story_keys_article_id", dedup_story_keys.c.article_id)
+Index("ix_dedup_story_keys_story_id", dedup_story_keys.c.story_id)
+# The story lookup (key IN rare keys, published within a few days) reads only this index.
+Index(
+    "ix_dedup_story_keys_lookup",
+    dedup_story_keys.c.key,
+    dedup_story_keys.c.published_at,
+    dedup_story_keys.c.article_id,
+    dedup_story_keys.c.story_id,
+)
 
 # How many original write-ups in the window carry each story key (the document frequency used to
 # weight keys), kept up to date on insert and prune so a lookup never scans the key index.

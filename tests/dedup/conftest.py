@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from monitor.dedup.tables import DEDUP_TABLES
+from monitor.storage.db import create_db_engine
 from monitor.storage.tables import articles, metadata
 
 POSTGRES_URL = os.environ.get(
@@ -24,7 +25,8 @@ POSTGRES_URL = os.environ.get(
 
 
 def _sqlite(tmp_path: Path) -> sa.Engine:
-    return sa.create_engine(f"sqlite:///{tmp_path / 'dedup.sqlite'}")
+    # the application's engine: explicit BEGIN IMMEDIATE, so savepoints behave as on PostgreSQL
+    return create_db_engine(f"sqlite:///{tmp_path / 'dedup.sqlite'}")
 
 
 def _postgres_schema() -> tuple[sa.Engine, str]:

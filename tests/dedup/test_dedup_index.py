@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
+import pickle
 import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
-from monitor.dedup import DedupIndex, DedupInput
+from monitor.dedup import DedupIndex, DedupInput, Regrouped, prepare_fingerprints
 from monitor.dedup.tables import dedup_documents, dedup_fingerprints, dedup_story_keys
 from monitor.storage.tables import articles
 
@@ -68,7 +70,12 @@ def test_truncated_copy_first_then_full_text(engine: sa.Engine) -> None:
     index = DedupIndex()
     lead = classify(engine, index, item(1, "\n\n".join(PARAGRAPHS[:2])))
     full = classify(engine, index, item(2, ORIGINAL, hours=1))
-    assert lead.copy_of is None and full.copy_of == 1
+    # The fuller text becomes the group's original; the lead-only copy is re-linked to it and the
+    # story (which an alert may already reference) stays the lead's.
+    assert lead.copy_of is None and full.copy_of is None
+    assert full.story_id == lead.story_id
+    assert full.regrouped == (Regrouped(1, 2, lead.story_id),)
+    assert full.reason.startswith("fuller original of 1")
 
 
 def test_unrelated_article_opens_a_new_story(engine: sa.Engine) -> None:
@@ -189,3 +196,102 @@ def test_concurrent_copies_on_two_connections_make_one_original(engine: sa.Engin
     originals = [r for r in results.values() if r.copy_of is None]
     assert len(originals) == 1
     assert len({r.story_id for r in results.values()}) == 1
+
+
+GARBLED = "\n\n".join(
+    [
+        PARAGRAPHS[0].replace("Gunmen on motorbikes", "Armed men riding motorcycles"),
+        PARAGRAPHS[1] + " " + PARAGRAPHS[3][:60],
+        PARAGRAPHS[2].replace("said", "stated"),
+        PARAGRAPHS[4],
+    ]
+)
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(range(3))))
+def test_lead_garbled_and_full_copies_form_one_group_in_any_order(
+    engine: sa.Engine, order: tuple[int, ...]
+) -> None:
+    texts = [PARAGRAPHS[0], GARBLED, ORIGINAL]  # lead-only, garbled full copy, original
+    index = DedupIndex()
+    final: dict[int, tuple[int | None, int]] = {}
+    for hours, which in enumerate(order):
+        result = classify(engine, index, item(which + 1, texts[which], hours=hours))
+        final[which + 1] = (result.copy_of, result.story_id)
+        for change in result.regrouped:
+            final[change.article_id] = (change.copy_of, change.story_id)
+    assert len({story for _, story in final.values()}) == 1
+    # one group whose original is the fullest text (the original), whatever came first
+    assert final[3][0] is None and final[1][0] == 3 and final[2][0] == 3
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(dedup_documents.c.article_id, dedup_documents.c.copy_of))
+        stored = {row.article_id: row.copy_of for row in rows}
+    assert stored == {1: 3, 2: 3, 3: None}
+
+
+def test_a_fuller_original_joins_the_lead_copys_story_with_a_rewrites(engine: sa.Engine) -> None:
+    index = DedupIndex()
+    lead = classify(engine, index, item(1, PARAGRAPHS[0], title="Dorolo market attack"))
+    rewrite = classify(
+        engine,
+        index,
+        item(
+            2,
+            "Eleven wounded people were treated at a health centre after armed men raided a"
+            " market near the Kessa forest and fled towards the border, a nurse said. Three were"
+            " moved to the regional hospital in Barani. Gendarmerie posts along the northern"
+            " road will be reinforced, the government said.",
+            title="Wounded taken to Barani after Kessa forest raid",
+            source="agency",
+            hours=1,
+        ),
+    )
+    assert rewrite.story_id != lead.story_id  # nothing in common with the lead alone
+    full = classify(engine, index, item(3, ORIGINAL, title="Dorolo market attack", hours=2))
+    assert full.copy_of is None and full.story_id == lead.story_id  # the alerted story survives
+    assert Regrouped(1, 3, lead.story_id) in full.regrouped
+    assert Regrouped(2, None, lead.story_id) in full.regrouped
+    with engine.connect() as conn:
+        assert index.current_story(conn, rewrite.story_id) == lead.story_id
+        assert index.story_ids(conn, rewrite.story_id) == sorted({lead.story_id, rewrite.story_id})
+        carried = index.also_carried_by(conn, rewrite.story_id)
+    assert [c.article_id for c in carried] == [1, 2, 3]
+
+
+def test_classify_inside_savepoints_of_one_transaction(engine: sa.Engine) -> None:
+    """The writer's group commit: one savepoint per article, several articles per transaction.
+    classify sees the rows of earlier savepoints, survives a rolled-back one, never commits."""
+    index = DedupIndex()
+    with engine.connect() as conn, conn.begin():
+        with conn.begin_nested():
+            first = index.classify(conn, item(1, ORIGINAL))
+        nested = conn.begin_nested()
+        index.classify(conn, item(2, "An unrelated text " * 10, hours=1))
+        nested.rollback()
+        with conn.begin_nested():
+            copy = index.classify(conn, item(3, "Share\n\n" + ORIGINAL, hours=2))
+        assert copy.copy_of == 1 and copy.story_id == first.story_id
+        ids = conn.execute(sa.select(dedup_documents.c.article_id)).scalars().all()
+        assert sorted(ids) == [1, 3]
+        conn.rollback()
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(dedup_documents)).scalar() == 0
+
+
+def test_fingerprints_prepared_in_another_process_give_the_same_decision(
+    engine: sa.Engine,
+) -> None:
+    prints = prepare_fingerprints("Market attack", ORIGINAL)
+    assert pickle.loads(pickle.dumps(prints)) == prints
+    index = DedupIndex()
+    classify(engine, index, item(1, ORIGINAL))
+    lead = PARAGRAPHS[0] + "\n\n" + PARAGRAPHS[1]
+    given = DedupInput(
+        2, "Market attack", lead, "en", T0, T0, "x", prepare_fingerprints("Market attack", lead)
+    )
+    with engine.begin() as conn:
+        with_prints = index.classify(conn, given)
+        conn.rollback()
+    without = classify(engine, index, item(2, lead))
+    assert with_prints.copy_of == without.copy_of == 1
+    assert with_prints.reason == without.reason

@@ -1,0 +1,41 @@
+"""The pure, picklable part of deduplication: everything computed from an article's own text.
+
+:func:`prepare_fingerprints` turns a title and body into a :class:`Fingerprints` value (text hash,
+shingle set, winnowed lookup fingerprints, story keys). It touches no database and no shared
+state, so a worker process may compute it and hand it to the writer inside the ``DedupInput``;
+the writer then does only the index lookups. ``DedupIndex.classify`` computes it itself when the
+input carries none.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from monitor.dedup import shingles as sh
+from monitor.dedup.story import story_keys
+from monitor.dedup.text import content_tokens, text_hash
+
+MIN_HASHED_WORDS = 8  # texts shorter than this are never hashed (title-only entries would collide)
+MAX_KEY_LENGTH = 120  # the width of dedup_story_keys.key
+
+
+@dataclass(frozen=True)
+class Fingerprints:
+    """What deduplication needs from one article's text; plain values, safe to pickle."""
+
+    text_hash: str | None
+    shingles: frozenset[int]
+    fingerprints: frozenset[int]
+    story_keys: frozenset[str]
+
+
+def prepare_fingerprints(title: str, text: str) -> Fingerprints:
+    """Normalise `text`, shingle it, sample lookup fingerprints and extract the story keys."""
+    words = content_tokens(text)
+    sequence = sh.shingle_sequence(words)
+    return Fingerprints(
+        text_hash=text_hash(words) if len(words) >= MIN_HASHED_WORDS else None,
+        shingles=frozenset(sequence),
+        fingerprints=sh.fingerprints(sequence),
+        story_keys=frozenset(k[:MAX_KEY_LENGTH] for k in story_keys(title, text)),
+    )
