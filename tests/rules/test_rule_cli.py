@@ -66,7 +66,7 @@ def test_backtest_lists_matches_near_misses_and_days() -> None:
     code, out = run(FileHost(REPO / "rules", archive), "backtest", FLAGSHIP_RULE, "--since", "30d")
     assert code == 0, out
     assert "Matches (1)" in out and "Near-misses (1)" in out
-    assert day.date().isoformat() in out and "@wagner NEAR/90" in out
+    assert day.date().isoformat() in out and "@wagner NEAR/" in out  # the failed clause
     assert "Old news" not in out
 
 

