@@ -3,7 +3,8 @@
 :func:`detect_language` wraps py3langid (a maintained fork of langid.py whose model ships inside
 the package: nothing is downloaded at run time). It is conservative: short texts, texts with
 few letters and low-confidence guesses give ``None`` rather than a wrong code, because a wrong
-language is worse than none for language-scoped rules and normalisation.
+language is worse than none for language-scoped rules and normalisation. Close languages that
+the model confuses (Indonesian and Malay...) pool their probability before the threshold.
 """
 
 from __future__ import annotations
@@ -15,6 +16,15 @@ from typing import Any
 MIN_LETTERS = 40  # fewer letters than this (title and text together): no guess
 MIN_CONFIDENCE = 0.80  # normalised probability of the best language
 SAMPLE_CHARS = 3000  # the title and the first part of the text are enough
+# Languages the model splits its belief between on ordinary news text (Indonesian and Malay
+# above all): their probabilities are added up before the confidence test, and the most likely
+# one of them is returned.
+CLOSE_LANGUAGES = (
+    frozenset({"id", "ms"}),
+    frozenset({"hr", "bs", "sr"}),
+    frozenset({"no", "nb", "nn", "da"}),
+    frozenset({"cs", "sk"}),
+)
 
 _lock = threading.Lock()
 
@@ -36,7 +46,10 @@ def detect_language(title: str, text: str) -> str | None:
     letters = sum(1 for ch in sample if ch.isalpha())
     if letters < MIN_LETTERS:
         return None
-    code, confidence = _identifier().classify(sample)
+    ranked = _identifier().rank(sample)
+    best = str(ranked[0][0])
+    cluster = next((c for c in CLOSE_LANGUAGES if best in c), frozenset({best}))
+    confidence = sum(p for code, p in ranked if code in cluster)
     if confidence < MIN_CONFIDENCE:
         return None
-    return str(code)
+    return best

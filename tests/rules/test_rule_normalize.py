@@ -79,3 +79,33 @@ def test_sentence_boundary_survives_elided_word() -> None:
 def test_single_newline_is_not_a_paragraph_break() -> None:
     tokens = tokenize("a wrapped\nline\n\nnext")
     assert [t.paragraph for t in tokens] == [0, 0, 0, 1]
+
+
+@pytest.mark.parametrize(
+    ("raw", "folded"),
+    [
+        ("والمدنيين", "مدنيين"),  # wa- + al-
+        ("بالمدنيين", "مدنيين"),  # bi- + al-
+        ("للمدنيين", "مدنيين"),  # li- + al-
+        ("فالمدنيين", "مدنيين"),  # fa- + al-
+        ("وقتل", "قتل"),  # wa- on a verb
+        ("وأعدموا", "اعدموا"),  # wa- then hamza carrier
+        ("ولد", "ولد"),  # three letters: wa- is part of the word
+        ("فاغنر", "فاغنر"),  # fa- is not stripped alone (it starts Wagner)
+        ("وفاغنر", "فاغنر"),
+        ("کیدال", "كيدال"),  # Persian kaf and yeh
+        ("مسئول", "مسيول"),  # hamza on yeh
+        ("٥٠٠", "500"),  # Arabic-Indic digits
+        ("۵۰۰", "500"),  # Extended Arabic-Indic digits
+        ("Ёлка", "елка"),
+    ],
+)
+def test_fold_arabic_clitics_and_variants(raw: str, folded: str) -> None:
+    assert fold(raw) == folded
+
+
+def test_queries_fold_like_articles() -> None:
+    article = "قال السكان إن الجنود والمرتزقة قتلوا المدنيين بالقرب من موبتي."
+    words = {t.norm for t in tokenize(article)}
+    for query in ("مرتزقة", "مدنيين", "المدنيين", "والمدنيين", "موبتي"):
+        assert query_words(query)[0] in words, query
