@@ -6,6 +6,7 @@ from alembic import context
 
 import monitor.dedup.tables
 import monitor.delivery.tables  # noqa: F401 - register every table on the shared metadata
+import monitor.health.tables  # noqa: F401 - source_health (O, issue 10)
 from monitor.storage.tables import metadata
 
 engine = context.config.attributes["engine"]
