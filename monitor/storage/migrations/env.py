@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import context
 
 import monitor.dedup.tables
-import monitor.delivery.tables  # noqa: F401 - register every table on the shared metadata
-import monitor.health.tables  # noqa: F401 - source_health (O, issue 10)
+import monitor.delivery.tables
+import monitor.health.tables  # noqa: F401 - register every table on the shared metadata
 from monitor.storage.tables import metadata
 
 engine = context.config.attributes["engine"]
