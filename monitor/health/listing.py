@@ -78,15 +78,16 @@ def _when(moment: datetime | None, never: str = "never") -> str:
 
 
 def print_table(rows: Sequence[SourceRow], console: Console) -> None:
+    """The table for people; `--json` has every field (last success included)."""
     table = Table(
-        "source", "kind", "health", "last new entry", "per day", "last success", "errors",
-        "last error", "next poll", "leased by",
+        "source", "kind", "health", "last new entry", "per day", "errors", "next poll", "leased by"
     )
     for r in rows:
-        health = f"{r.health}: {r.detail}" if r.detail and r.health != "ok" else r.health
+        unwell = r.health not in ("ok", "new", "off")
+        errors = f"{r.errors}: {(r.last_error or '')[:80]}" if r.errors else "0"
         table.add_row(
-            r.name, r.kind, health, _when(r.last_new_entry), f"{r.entries_per_day:g}",
-            _when(r.last_success), str(r.errors), (r.last_error or "")[:120],
+            r.name, r.kind, f"{r.health}: {r.detail}" if unwell and r.detail else r.health,
+            _when(r.last_new_entry), f"{r.entries_per_day:g}", errors,
             _when(r.next_poll, "now"), r.leased_by or "",
         )
     console.print(table)
