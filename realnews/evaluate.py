@@ -429,33 +429,38 @@ def main(argv: Iterable[str] | None = None) -> int:
     if not pages:
         print(f"realnews: {args.texts} holds none of the labelled texts.", file=sys.stderr)
         return 0
-    if args.rules_only:
-        runs = [run_rules_only(pages)]
-    else:
-        runs = []
-        for seed in range(args.runs):
-            runs.append(run_pipeline(pages, seed, args.waves))
-            print(
-                f"run {seed + 1}/{args.runs}: {len(runs[-1].alerted)} alerts, "
-                f"{len(runs[-1].matched)} matched",
-                file=sys.stderr,
-            )
     relevant = sum(p.label.relevant for p in pages)
-    header = [
-        f"Corpus: {len(pages)} pages ({relevant} relevant, {len(pages) - relevant} not), "
-        f"{len({p.label.language for p in pages})} languages, "
-        f"{len({p.label.event for p in pages if p.label.event})} relevant events; "
-        + (
+
+    def render(runs: list[RunResult]) -> str:
+        mode = (
             "rule engine only."
             if args.rules_only
-            else f"real pipeline, {args.runs} shuffled orders x {args.waves} cycles."
-        ),
-        "",
-    ]
-    lines = header + report(pages, runs, pipeline=not args.rules_only)
-    if args.misses:
-        lines += misses(pages, runs[0].matched)
-    text = "\n".join(lines)
+            else f"real pipeline, {len(runs)} shuffled orders x {args.waves} poll cycles."
+        )
+        header = [
+            f"Corpus: {len(pages)} pages ({relevant} relevant, {len(pages) - relevant} not), "
+            f"{len({p.label.language for p in pages})} languages, "
+            f"{len({p.label.event for p in pages if p.label.event})} relevant events; {mode}",
+            "",
+        ]
+        lines = header + report(pages, runs, pipeline=not args.rules_only)
+        if args.misses:
+            lines += misses(pages, runs[0].matched)
+        return "\n".join(lines)
+
+    runs: list[RunResult] = []
+    if args.rules_only:
+        runs.append(run_rules_only(pages))
+    for seed in range(0 if args.rules_only else args.runs):
+        runs.append(run_pipeline(pages, seed, args.waves))
+        print(
+            f"run {seed + 1}/{args.runs}: {len(runs[-1].alerted)} alerts, "
+            f"{len(runs[-1].matched)} matched",
+            file=sys.stderr,
+        )
+        if args.out:  # keep the table of the runs done so far
+            args.out.write_text(render(runs) + "\n", encoding="utf-8")
+    text = render(runs)
     print(text)
     if args.out:
         args.out.write_text(text + "\n", encoding="utf-8")
