@@ -164,7 +164,9 @@ class Pipeline:
         """Wait up to `timeout` s for in-flight polls; cancel the rest and release their leases.
         Returns the names cancelled."""
         deadline = time.monotonic() + timeout
-        for future in list(self._polls.values()):
+        with self._lock:
+            running = list(self._polls.values())
+        for future in running:
             try:
                 future.result(timeout=max(deadline - time.monotonic(), 0))
             except Exception:  # noqa: BLE001, S112 - outcome already logged; we only wait
@@ -172,9 +174,9 @@ class Pipeline:
         cancelled = sorted(self.in_flight())
         for name in cancelled:
             with self._lock:
-                running = self._polls.get(name)
-            if running is not None:
-                running.cancel()
+                poll = self._polls.get(name)
+            if poll is not None:
+                poll.cancel()
         if cancelled:
             log.warning("drain timed out, polls cancelled sources=%s", ",".join(cancelled))
             self._release(cancelled)

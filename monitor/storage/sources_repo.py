@@ -13,7 +13,7 @@ import os
 import socket
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -108,7 +108,11 @@ def get_states(conn: Connection, names: Sequence[str] | None = None) -> list[Sou
     query = select(sources).order_by(sources.c.name)
     if names is not None:
         query = query.where(sources.c.name.in_(list(names)))
-    return [SourceState(**dict(row._mapping)) for row in conn.execute(query)]
+    known = {f.name for f in fields(SourceState)}
+    return [
+        SourceState(**{k: v for k, v in row._mapping.items() if k in known})
+        for row in conn.execute(query)
+    ]
 
 
 def _dead_owners(conn: Connection, now: datetime) -> list[str]:
