@@ -30,7 +30,7 @@ from tests.hostile.support import (
     write_config,
 )
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(200)]
 
 MAX_FEED_ENTRIES = 50
 
