@@ -100,7 +100,7 @@ class Farm:
         paragraphs = []
         for p in range(rng.randint(11, 14)):
             text = " ".join(rng.choices(SENTENCES, k=rng.randint(3, 5)))
-            if p == 1 and article % 25 == 0:
+            if p == 1 and (site + article) % 25 == 0:  # 4% of articles match the shipped rule
                 text = _TOPICAL + " " + text
             paragraphs.append(f"<p>{escape(text)}</p>")
         stamp = formatdate(EPOCH + article * 3600, usegmt=True)
