@@ -281,7 +281,8 @@ class Pipeline:
         entries, cut = keep_newest(entries, self.deps.settings.max_feed_entries)
         entries = [bound_entry(e, self.deps.settings.bounds) for e in entries]
         if cut:
-            note = f"kept the newest {len(entries)} of {len(entries) + cut} entries"
+            kept = f"kept the newest {len(entries)} of {len(entries) + cut} entries"
+            note = f"{note}; {kept}" if note else kept
             log.warning("feed cut source=%s kept=%d cut=%d", source.name, len(entries), cut)
         new = await self._read(lambda conn: select_new(conn, source.name, entries))
         backlog = source.alert_backlog
