@@ -124,7 +124,7 @@ class WorkPool:
                 raise WorkPoolClosed(self._broken or "the work pool is closed")
             self._next_id += 1
             self._pending.append(_Task(self._next_id, job, future))
-        self._wake()
+            self._wake()
         return future
 
     def wait_ready(self, timeout: float | None = None) -> bool:
@@ -143,7 +143,7 @@ class WorkPool:
             if not self._closing:
                 self._closing = True
                 self._close_deadline = time.monotonic() + timeout
-        self._wake()
+                self._wake()
         self._thread.join()
 
     def __enter__(self) -> WorkPool:
@@ -155,6 +155,7 @@ class WorkPool:
     # --- the manager thread ------------------------------------------------------------
 
     def _wake(self) -> None:
+        """Interrupt the manager's select (called with the lock held: the pipe stays open)."""
         with contextlib.suppress(BlockingIOError):  # already awake
             os.write(self._wake_w, b"x")
 
@@ -368,12 +369,12 @@ class WorkPool:
             leftovers = [t for w in self._workers for t in w.tasks] + list(self._pending)
             self._pending.clear()
             self._workers = []
+            self._selector.close()
+            os.close(self._wake_r)
+            os.close(self._wake_w)
         for task in leftovers:
             if not task.future.done():
                 task.future.set_exception(WorkPoolClosed(reason))
-        self._selector.close()
-        os.close(self._wake_r)
-        os.close(self._wake_w)
         self._ready.set()
 
 

@@ -118,6 +118,7 @@ def test_closed_pool_refuses_jobs_and_leaves_no_workers(
     assert pool.wait_ready(120)
     pids = pool.pids()
     pool.close()
+    pool.close()  # a second close is harmless
     with pytest.raises(WorkPoolClosed):
         pool.submit(article(1))
     assert not any(alive(pid) for pid in pids)
