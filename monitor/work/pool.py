@@ -103,6 +103,7 @@ class WorkPool:
         self._close_deadline = 0.0
         self._broken: str | None = None
         self._start_failures = 0
+        self._checked = 0.0  # monotonic time of the last budget check
         self._ready = threading.Event()
         self.stats = PoolStats()
         self._workers: list[_Worker] = []
@@ -276,6 +277,9 @@ class WorkPool:
 
     def _enforce_budgets(self) -> None:
         now = time.monotonic()
+        if now - self._checked < TICK:
+            return  # reading /proc for every result would cost more than the check is worth
+        self._checked = now
         for worker in self._workers:
             if not worker.tasks or worker.gone or worker.kill_reason:
                 continue
