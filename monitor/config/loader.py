@@ -252,7 +252,7 @@ def load_config(
     declared = set(channels) | _declared_names(raw.get("channels"))
     ruleset = None
     try:
-        ruleset = load_rules(rules_dir)
+        ruleset = load_rules(rules_dir, settings.rules if settings is not None else None)
     except ConfigError as exc:
         problems.extend(exc.problems)
     if settings is not None:

@@ -210,3 +210,16 @@ channels:
     assert timeouts == {"mail": 3.0, "hook": 90.0, "plain": 7.0}
     with pytest.raises(ConfigError, match=r"channels\.mail\.timeout"):
         load_config(write(tmp_path, text.replace("3s", "10m")), ROOT / "rules", environ={})
+
+
+def test_rule_settings_in_feeds_yaml_reach_the_rule_loader(tmp_path: Path) -> None:
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "wide.yaml").write_text(
+        "rules:\n  - name: wide\n    query: 'alpha NEAR/500 beta'\n", encoding="utf-8"
+    )
+    assert load_config(write(tmp_path, "sources: []\n"), rules, environ={}).ruleset is not None
+    narrow = "settings:\n  rules:\n    max_near_distance: 100\nsources: []\n"
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, narrow), rules, environ={})
+    assert "max_near_distance" in str(caught.value)
