@@ -135,6 +135,10 @@ def fill(engine: sa.Engine, items: Sequence[DedupInput], originals: dict[int, in
                     **({"merged_into": None} if has_merged else {}),
                 }
             )
+        else:
+            story = story_of[item.article_id] = story_of[root]
+        # the current index keeps every member's story keys; older versions only originals'
+        if root is None or prepare_fingerprints is not None:
             keys.extend(
                 {
                     "key": k,
@@ -145,8 +149,6 @@ def fill(engine: sa.Engine, items: Sequence[DedupInput], originals: dict[int, in
                 for k in sorted(story_keys)
             )
             counts.update(story_keys)
-        else:
-            story = story_of[item.article_id] = story_of[root]
         docs.append(
             {
                 "article_id": item.article_id,

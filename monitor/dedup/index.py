@@ -292,7 +292,7 @@ class DedupIndex:
     ) -> DedupResult:
         """Join the copy groups of `members` (and their stories) and pick the fullest original."""
         docs = dedup_documents.c
-        roots = sorted({m.root for m in members})
+        roots = sorted({m.root for m in members})  # the groups joined
         group = conn.execute(
             sa.select(
                 docs.article_id,
@@ -333,28 +333,23 @@ class DedupIndex:
                     .values(copy_of=wanted)
                 )
                 changes[r.article_id] = Regrouped(r.article_id, wanted, story_id)
-        # Only a group's original carries story keys: drop those of originals that became copies.
-        dropped = [root for root in roots if root != new_root]
-        if dropped:
-            self._drop_keys(conn, dropped)
         best = max(members, key=_member_rank)
         reason = "text-hash" if best.found is None else f"near-duplicate {best.found.describe()}"
+        copy_of = None if new_root == p.item.article_id else new_root
+        if copy_of is None:
+            reason = f"fuller original of {best.article_id} ({reason})"
         _touch_story(conn, story_id, p.seen_at)
-        if new_root != p.item.article_id:
-            self._record(conn, p, new_root, story_id, reason)
-            return DedupResult(new_root, story_id, reason, _sorted(changes))
-        # The fullest text of its group so far: it carries the group's story keys from now on, and
-        # may show the group's story to be one with another (as it would have, had it come first).
-        reason = f"fuller original of {best.article_id} ({reason})"
-        self._record(conn, p, None, story_id, reason)
+        self._record(conn, p, copy_of, story_id, reason)
+        # Every member's story keys are indexed, so this text may show the group's story to be one
+        # with another that no earlier member matched (as it would have, had it come first).
         hits = self._story_hits(conn, p.prints.story_keys, p.published_at, exclude=story_id)
         if hits:
-            own = self._own_hit(story_id, p)
-            story_id = self._merge_stories(conn, own, hits, p.seen_at, changes)
-            if story_id != own.story_id:
-                changes.pop(p.item.article_id, None)
+            story_id = self._merge_stories(
+                conn, self._own_hit(story_id, p), hits, p.seen_at, changes
+            )
+            changes.pop(p.item.article_id, None)
         self._add_keys(conn, p.item.article_id, story_id, p.published_at, p.prints.story_keys)
-        return DedupResult(None, story_id, reason, _sorted(changes))
+        return DedupResult(copy_of, story_id, reason, _sorted(changes))
 
     @staticmethod
     def _own_hit(story_id: int, p: _Prepared) -> _StoryHit:
@@ -535,16 +530,6 @@ class DedupIndex:
                 for key in sorted(keys)
             ],
         )
-
-    def _drop_keys(self, conn: sa.Connection, article_ids: Sequence[int]) -> None:
-        keys = dedup_story_keys.c
-        gone = conn.execute(
-            sa.select(keys.key, sa.func.count())
-            .where(keys.article_id.in_(article_ids))
-            .group_by(keys.key)
-        ).all()
-        counts.add(conn, {str(k): -int(n) for k, n in gone})
-        conn.execute(dedup_story_keys.delete().where(keys.article_id.in_(article_ids)))
 
     def _record(
         self,

@@ -220,21 +220,36 @@ def _number(word: str) -> str | None:
 
 
 def _names(text: str) -> set[str]:
-    """Capitalised words, keeping a sentence-initial one only if it is also capitalised mid-text."""
+    """Capitalised words, keeping a sentence-initial one only if it is also capitalised mid-text.
+
+    Of a run of capitalised words ("Yevgeny Prigozhin", "Central African Republic") only the last
+    counts, so one person or one organisation is one key, not several rare ones.
+    """
     initial: set[str] = set()
     middle: set[str] = set()
     previous = "."
+    pending: tuple[str, bool] | None = None
+    end = 0
     for match in _WORD.finditer(text):
         word = match.group(0)
         gap = text[match.start() - 2 : match.start()] if match.start() else "\n"
         starts_sentence = "\n" in gap or bool(_SENTENCE_END.search(previous + gap))
         previous = word
+        joined = text[end : match.start()] == " "
+        end = match.end()
         if not word[0].isupper():
+            if pending is not None:
+                (initial if pending[1] else middle).add(pending[0])
+                pending = None
             continue
         key = fold(_POSSESSIVE.sub("", word).strip("'’-"))
         if len(key) < 2 or key in _STOP:
             continue
-        (initial if starts_sentence else middle).add(key)
+        if pending is not None and not (joined and not starts_sentence):
+            (initial if pending[1] else middle).add(pending[0])
+        pending = (key, starts_sentence)
+    if pending is not None:
+        (initial if pending[1] else middle).add(pending[0])
     return middle | (initial & middle)
 
 

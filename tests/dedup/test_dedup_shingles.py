@@ -57,3 +57,15 @@ def test_half_shared_text_is_not_a_copy() -> None:
     assert not sh.is_copy(
         sh.overlap(sh.shingle_hashes(a), sh.shingle_hashes(b)), sh.CopyThresholds()
     )
+
+
+def test_two_excerpts_sharing_a_long_passage_are_copies() -> None:
+    """Real syndicated excerpts: 40+ shared shingles and more than half of the shorter text."""
+    shared = _words(60, 11)
+    a = _words(30, 12) + shared
+    b = shared + _words(40, 13)
+    found = sh.overlap(sh.shingle_hashes(a), sh.shingle_hashes(b))
+    assert 0.5 < found.containment < 0.8 and found.jaccard < 0.5
+    assert sh.is_copy(found, sh.CopyThresholds())
+    short = sh.overlap(sh.shingle_hashes(a[:40] + _words(20, 14)), sh.shingle_hashes(b))
+    assert short.shared < 30 and not sh.is_copy(short, sh.CopyThresholds())

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from monitor.dedup.story import StoryFeatures, StoryThresholds, compare, extract_features
+from monitor.dedup.story import (
+    StoryFeatures,
+    StoryThresholds,
+    compare,
+    extract_features,
+    story_keys,
+)
 
 WHEN = datetime(2024, 3, 4, 12, tzinfo=UTC)
 
@@ -44,3 +50,60 @@ def test_common_names_alone_do_not_merge() -> None:
     a = StoryFeatures(common | {"e:sanakoro"}, WHEN)
     b = StoryFeatures(common | {"e:tiema"}, WHEN)
     assert not compare(a, b, df=df, stories=60, thresholds=StoryThresholds()).same
+
+
+MUTINY = (
+    "Wagner mercenaries seized military sites in Rostov on 24 June and Yevgeny Prigozhin ordered"
+    " a column towards Moscow before a deal brokered by Alexander Lukashenko ended the mutiny."
+    " Prigozhin said his men had reached Voronezh."
+)
+DEATH = (
+    "Yevgeny Prigozhin was listed among the 10 people on board a jet that crashed in the Tver"
+    " region on 23 August, two months after his Wagner mercenaries staged a mutiny. Russia's"
+    " aviation agency said all 10 were dead. Lukashenko and Rostov were named in reports."
+)
+
+
+def test_the_mutiny_and_prigozhins_death_are_distinct_events_even_on_one_day() -> None:
+    """Publication dates can be missing (then both are "now"): explicit dates still tell."""
+    a = StoryFeatures(story_keys("Wagner mutiny ends", MUTINY), WHEN)
+    b = StoryFeatures(story_keys("Prigozhin on crashed jet", DEATH), WHEN)
+    assert {"d:24-6"} <= a.keys and {"d:23-8"} <= b.keys
+    match = compare(a, b, df={}, stories=0, thresholds=StoryThresholds())
+    assert not match.same and match.reason == "dates differ"
+
+
+def test_names_every_regional_story_carries_do_not_count_as_rare() -> None:
+    keys = frozenset({"e:mali", "e:wagner", "e:russian", "e:bamako", "e:mopti", "t:army"})
+    a = StoryFeatures(keys | {"e:sanakoro"}, WHEN)
+    b = StoryFeatures(keys | {"e:tiema"}, WHEN)
+    match = compare(a, b, df={}, stories=0, thresholds=StoryThresholds())
+    assert not match.same and match.rare_shared == ("e:mopti",)
+
+
+def test_an_identical_headline_stands_for_one_rare_key() -> None:
+    title = "Gunmen kill traders at Dorolo market in northern Zandia"
+    lead = story_keys(title, "Gunmen killed 14 traders at the Dorolo market, the prefect said.")
+    tail = story_keys(title, "The prefect of Dorolo said the Kessa forest road was closed.")
+    assert any(k.startswith("h:") for k in lead & tail)
+    same = compare(
+        StoryFeatures(lead, WHEN),
+        StoryFeatures(tail, WHEN),
+        df={},
+        stories=0,
+        thresholds=StoryThresholds(),
+    )
+    assert same.same, same.reason
+    other = story_keys("Floods in Niamey", "The prefect of Dorolo said the road was closed.")
+    assert not compare(
+        StoryFeatures(lead, WHEN),
+        StoryFeatures(other, WHEN),
+        df={},
+        stories=0,
+        thresholds=StoryThresholds(),
+    ).same
+
+
+def test_spun_casualty_words_keep_their_figures() -> None:
+    keys = story_keys("x", "Gunmen slew 31 non-combatants; 18 persons perished in the fire.")
+    assert {"k:31", "k:18"} <= keys
