@@ -24,6 +24,7 @@ from monitor.delivery.factory import build_delivery_worker, build_notifiers
 from monitor.delivery.worker import DeliveryReport
 from monitor.extract.article import extract_html
 from monitor.fetch.client import Fetcher, build_client
+from monitor.health import Transition, evaluate_health
 from monitor.metrics import Metrics
 from monitor.notify.base import Carrier, ChannelDeps, Notifier
 from monitor.notify.registry import builtin_registry
@@ -89,6 +90,7 @@ class App:
         self._channel_http = httpx.Client(timeout=30.0, follow_redirects=False, verify=True)
         self._pipeline: Pipeline | None = None
         self.metrics = Metrics()
+        self.metrics.watch_database(self.engine, clock)  # O (issue 10): gauges read at scrape
         self.rules = RuleEngine.compile(config.ruleset)
         self.dedup = DedupIndex(window=settings.dedup_window)
         deps = ChannelDeps(http=self._channel_http, environ=environ or config.environ)
@@ -169,7 +171,22 @@ class App:
         return pipeline.submit([(specs[n], states[n]) for n in claimed])
 
     def deliver(self) -> DeliveryReport:
-        return self.delivery.deliver_due()
+        report = self.delivery.deliver_due()
+        self.metrics.deliveries_done(  # O (issue 10)
+            sent=report.sent, retrying=report.retrying, failed=report.failed, dead=report.dead
+        )
+        return report
+
+    def check_health(self) -> list[Transition]:
+        """Assess every source's health; one operator notice per change (O, issue 10)."""
+        settings = self.config.settings
+        return evaluate_health(
+            self.engine,
+            self.config.sources,
+            settings.health,
+            settings.delivery.operator_channels,
+            self.clock(),
+        )
 
     def run_cycle(self) -> CycleReport:
         """One full cycle: poll everything due, extract, match, deliver."""

@@ -27,6 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from monitor.app import App
 from monitor.config.loader import AppConfig
 from monitor.errors import MonitorError
+from monitor.opsserver import serve_ops
 
 log = logging.getLogger(__name__)
 POLL_TICK_SECONDS = 5
@@ -139,11 +140,14 @@ def run_daemon(app: App, stop: threading.Event | None = None) -> None:
     for name, job, seconds in (
         ("deliver", app.deliver, DELIVER_TICK_SECONDS),
         ("maintain", maintain, MAINTAIN_SECONDS),
+        ("health", app.check_health, app.config.settings.health.check_every.total_seconds()),
     ):
         scheduler.add_job(
             _guard(name, job), "interval", seconds=seconds, id=name, next_run_time=now
         )
     write_heartbeat(beat)
+    # O (issue 10): /metrics, /healthz, /readyz when settings.ops.listen is set
+    ops = serve_ops(app.config.settings.ops, app.metrics.registry, app.engine, beat)
     log.info(
         "daemon started sources=%d rules=%d channels=%d owner=%s",
         len(app.config.sources),
@@ -159,5 +163,7 @@ def run_daemon(app: App, stop: threading.Event | None = None) -> None:
     finally:
         claimer.join(timeout=2 * POLL_TICK_SECONDS)
         scheduler.shutdown(wait=True)
+        if ops is not None:
+            ops.close()
         app.close()  # drains in-flight polls within settings.drain_timeout
         log.info("daemon stopped")
