@@ -17,6 +17,13 @@ re-created). The script works against the current code and against older checkou
 PYTHONPATH=<old checkout> to measure "before").
 
     .venv/bin/python bench/bench_dedup.py [--articles 100000] [--url postgresql+psycopg://...]
+
+With --realnews it instead scores copies and stories on the real-news corpus of realnews/
+(labels.jsonl; texts outside the repository, see realnews/README.md), classifying the pages
+directly (no pipeline) in publication order and N shuffled orders, all published at one time as
+realnews/evaluate.py does:
+
+    .venv/bin/python bench/bench_dedup.py --realnews /work/realnews-texts --orders 20
 """
 
 from __future__ import annotations
@@ -194,12 +201,108 @@ def per_article(run: Callable[[], None], count: int) -> float:
     return (time.perf_counter() - started) / count * 1000
 
 
+def realnews(texts: Path, orders: int) -> None:
+    """Pairwise copy/story scores on the labelled real-news pages, over shuffled orders."""
+    import json
+    from itertools import combinations
+
+    labels = [json.loads(line) for line in (Path("realnews") / "labels.jsonl").open()]
+    pages = []
+    for label in labels:
+        path = texts / f"{label['id']}.txt"
+        if path.exists():
+            lines = path.read_text().splitlines()
+            body = "\n\n".join(line for line in lines[1:] if line.strip())
+            pages.append((label, lines[0], body))
+    ids = [label["id"] for label, _, _ in pages]
+    size = Counter(label["syndication_group"] for label, _, _ in pages)
+    group = {
+        label["id"]: label["syndication_group"] if size[label["syndication_group"]] > 1 else None
+        for label, _, _ in pages
+    }
+    event = {label["id"]: label.get("event") for label, _, _ in pages}
+    language = {label["id"]: label["language"] for label, _, _ in pages}
+    prints = {label["id"]: prepare_fingerprints(title, body) for label, title, body in pages}
+    when = datetime(2025, 6, 1, tzinfo=UTC)
+
+    def run(seed: int | None) -> tuple[dict[str, str], dict[str, int]]:
+        order = list(pages) if seed is None else random.Random(seed).sample(pages, len(pages))
+        engine = sa.create_engine("sqlite://")
+        metadata.create_all(engine, tables=[articles, *DEDUP_TABLES])
+        index = DedupIndex()
+        final: dict[str, tuple[int | None, int]] = {}
+        name: dict[int, str] = {}
+        with engine.begin() as conn:
+            for number, (label, title, body) in enumerate(order, start=1):
+                name[number] = label["id"]
+                at = when + timedelta(minutes=number)
+                item = DedupInput(number, title, body, None, at, at, "s", prints[label["id"]])
+                result = index.classify(conn, item)
+                final[label["id"]] = (result.copy_of, result.story_id)
+                for change in result.regrouped:
+                    final[name[change.article_id]] = (change.copy_of, change.story_id)
+        engine.dispose()
+        root = {i: name[c] if c is not None else i for i, (c, _) in final.items()}
+        return root, {i: s for i, (_, s) in final.items()}
+
+    def pairs(truth: dict[str, Any], predicted: dict[str, Any]) -> str:
+        tp = fp = fn = 0
+        for a, b in combinations(ids, 2):
+            same = truth[a] is not None and truth[a] == truth[b]
+            said = predicted[a] == predicted[b]
+            tp += same and said
+            fp += said and not same
+            fn += same and not said
+        return f"P {tp / max(tp + fp, 1):.3f} R {tp / max(tp + fn, 1):.3f} ({tp} of {tp + fn})"
+
+    def share(predicted: dict[str, Any], wanted: Callable[[str, str], bool]) -> str:
+        hits = [predicted[a] == predicted[b] for a, b in combinations(ids, 2) if wanted(a, b)]
+        return f"{sum(hits)}/{len(hits)}"
+
+    story_truth = {i: event[i] or group[i] for i in ids}
+    runs = [run(seed) for seed in [None, *range(1, orders + 1)]]
+    root, story = runs[0]
+    merged = {
+        s
+        for s in set(story.values())
+        if len({event[i] for i in ids if story[i] == s and event[i]}) > 1
+    }
+
+    def same_group(a: str, b: str) -> bool:
+        return group[a] is not None and group[a] == group[b]
+
+    def same_language(a: str, b: str) -> bool:
+        return same_group(a, b) and language[a] == language[b]
+
+    def partition(values: dict[str, Any]) -> frozenset[frozenset[str]]:
+        return frozenset(frozenset(i for i in ids if values[i] == v) for v in set(values.values()))
+
+    print(
+        f"pages: {len(pages)}; syndication groups with 2+ pages: {sum(v > 1 for v in size.values())}"
+    )
+    print(f"copy pairs (same syndication group): {pairs(group, root)}")
+    print(f"  same group and language, recognised as copies: {share(root, same_language)}")
+    print(f"story pairs (same event or group): {pairs(story_truth, story)}")
+    print(f"  same syndication group, one story: {share(story, same_group)}")
+    print(f"stories merging distinct labelled events: {len(merged)}")
+    print(
+        f"arrival orders: {len(runs)}; distinct copy partitions:"
+        f" {len({partition(r[0]) for r in runs})}, distinct story partitions:"
+        f" {len({partition(r[1]) for r in runs})}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--articles", type=int, default=100_000)
     parser.add_argument("--measure", type=int, default=500)
     parser.add_argument("--url", default="")
+    parser.add_argument("--realnews", type=Path, help="score the real-news corpus (texts dir)")
+    parser.add_argument("--orders", type=int, default=20, help="shuffled orders for --realnews")
     args = parser.parse_args()
+    if args.realnews:
+        realnews(args.realnews, args.orders)
+        return
     tmp = tempfile.TemporaryDirectory()
     url = args.url or f"sqlite:///{Path(tmp.name) / 'bench.sqlite'}"
     engine = sa.create_engine(url)

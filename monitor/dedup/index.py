@@ -344,8 +344,15 @@ class DedupIndex:
         # with another that no earlier member matched (as it would have, had it come first).
         hits = self._story_hits(conn, p.prints.story_keys, p.published_at, exclude=story_id)
         if hits:
+            # the group's original must not contradict the story joined either
+            guards = []
+            if copy_of is not None:
+                stamp = conn.execute(
+                    sa.select(docs.published_at).where(docs.article_id == copy_of)
+                ).scalar_one()
+                guards.append(self._key_sets(conn, [(copy_of, str(stamp))])[copy_of])
             story_id = self._merge_stories(
-                conn, self._own_hit(story_id, p), hits, p.seen_at, changes
+                conn, self._own_hit(story_id, p), hits, p.seen_at, changes, guards
             )
             changes.pop(p.item.article_id, None)
         self._add_keys(conn, p.item.article_id, story_id, p.published_at, p.prints.story_keys)
@@ -450,12 +457,16 @@ class DedupIndex:
         others: Iterable[_StoryHit],
         seen_at: datetime,
         changes: dict[int, Regrouped],
+        guards: Sequence[frozenset[str]] = (),
     ) -> int:
-        """Join `best`'s story with the other matched stories that do not contradict it; the
-        oldest story id survives. Returns the surviving story."""
+        """Join `best`'s story with the other matched stories whose matched write-up contradicts
+        neither `best`'s nor any of `guards` (casualty figures, dates); the oldest story id
+        survives. Returns the surviving story."""
         joined = [best.story_id]
         for hit in others:
-            if hit.story_id not in joined and veto(hit.keys, best.keys) is None:
+            if hit.story_id in joined:
+                continue
+            if all(veto(hit.keys, keys) is None for keys in (best.keys, *guards)):
                 joined.append(hit.story_id)
         survivor = min(joined)
         absorbed = sorted(s for s in joined if s != survivor)
