@@ -55,6 +55,10 @@ def build_async_client(
     )
 
 
+class _StaleConnection(Exception):
+    """The request failed before any response byte arrived (see AsyncFetcher.get)."""
+
+
 class AsyncFetcher:
     """Fetches URLs within the configured limits; use it from one event loop."""
 
@@ -87,7 +91,12 @@ class AsyncFetcher:
             await self._pace(host)
             try:
                 async with asyncio.timeout(self._settings.deadline.total_seconds()):
-                    return await self._get(url, headers)
+                    try:
+                        return await self._get(url, headers)
+                    except _StaleConnection:
+                        # a kept-alive connection the server had closed: GET is idempotent and
+                        # nothing was received, so try once more on a fresh connection
+                        return await self._get(url, headers, retry=False)
             except FetchError:
                 raise
             except TimeoutError:
@@ -95,21 +104,33 @@ class AsyncFetcher:
             except (httpx.HTTPError, httpx.InvalidURL) as exc:
                 raise classify(exc, url) from None
 
-    async def _get(self, url: str, headers: dict[str, str]) -> FetchResult:
+    async def _get(self, url: str, headers: dict[str, str], retry: bool = True) -> FetchResult:
+        opened = False
+        try:
+            async with self._client.stream("GET", url, headers=headers) as response:
+                opened = True
+                return await self._read(response, url, headers)
+        except (httpx.ReadError, httpx.RemoteProtocolError) as exc:
+            if retry and not opened:
+                raise _StaleConnection from exc
+            raise
+
+    async def _read(
+        self, response: httpx.Response, url: str, headers: dict[str, str]
+    ) -> FetchResult:
         cap = self._settings.max_bytes
-        async with self._client.stream("GET", url, headers=headers) as response:
-            done = judge(response, url, headers, cap)
-            if done is not None:
-                return done
-            chunks = []
-            with body_errors(url):
-                decoder = decoder_for(response, cap)
-                if response.is_stream_consumed:
-                    chunks.append(decoder.feed(response.content))
-                else:
-                    async for raw in response.aiter_raw():
-                        chunks.append(decoder.feed(raw))
-            return result(response, b"".join(chunks))
+        done = judge(response, url, headers, cap)
+        if done is not None:
+            return done
+        chunks = []
+        with body_errors(url):
+            decoder = decoder_for(response, cap)
+            if response.is_stream_consumed:
+                chunks.append(decoder.feed(response.content))
+            else:
+                async for raw in response.aiter_raw():
+                    chunks.append(decoder.feed(raw))
+        return result(response, b"".join(chunks))
 
     async def aclose(self) -> None:
         await self._client.aclose()

@@ -340,3 +340,25 @@ def test_async_deadline_cuts_off_a_trickling_server() -> None:
     with NewsServer() as news, pytest.raises(FetchError) as caught:
         aget(settings, f"{news.base}/slow")
     assert caught.value.kind is FetchErrorKind.TIMEOUT
+
+
+def test_async_get_retries_once_when_a_kept_alive_connection_was_closed() -> None:
+    calls: list[int] = []
+
+    def flaky(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        if len(calls) == 1:
+            raise httpx.ReadError("connection closed by peer", request=request)
+        return httpx.Response(200, content=b"ok")
+
+    assert aget(FetchSettings(), "https://news.example.org/a", flaky).body == b"ok"  # type: ignore[attr-defined]
+    assert len(calls) == 2
+
+    def dead(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        raise httpx.ReadError("connection closed by peer", request=request)
+
+    calls.clear()
+    with pytest.raises(FetchError) as caught:
+        aget(FetchSettings(), "https://news.example.org/a", dead)
+    assert caught.value.kind is FetchErrorKind.PROTOCOL and len(calls) == 2  # once more only
