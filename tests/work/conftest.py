@@ -7,6 +7,10 @@ from pathlib import Path
 
 import pytest
 
+# Imported at collection, outside each test's warnings-as-errors filter: trafilatura's first import
+# may warn that urllib3's optional SOCKS support is missing, which would fail the extraction.
+import trafilatura  # noqa: F401
+
 from monitor.config.models import Settings
 from monitor.rules import RuleSet, load_rules
 from monitor.work import WorkSettings

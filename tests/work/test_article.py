@@ -23,7 +23,7 @@ def test_page_is_extracted_and_matched(tools: Tools) -> None:
     job = WorkJob(SOURCE, "https://daily.example/a/1?utm_source=x", ARTICLE, title="Feed title")
     result = process(job, tools)
     assert result.skipped is None
-    assert result.extraction == "trafilatura"
+    assert result.extraction == "trafilatura", result.notes
     assert result.title == "Floods bring cholera to the delta"
     assert "aid convoys" in result.text and "Contact | Jobs" not in result.text
     assert result.language == "en"  # the page's own declaration beats the source's hint
