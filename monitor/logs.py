@@ -79,7 +79,7 @@ class JsonFormatter(logging.Formatter):
             if key not in STABLE:
                 out[key] = value
         if record.exc_info:
-            out["exc"] = self.formatException(record.exc_info)
+            out["exc"] = scrub_urls(self.formatException(record.exc_info))
         return json.dumps(out, ensure_ascii=False, default=str)
 
 
