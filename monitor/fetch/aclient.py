@@ -31,8 +31,11 @@ from monitor.fetch.response import (
 
 
 def _guarded_transport(settings: FetchSettings) -> httpx.AsyncHTTPTransport:
+    # Requests in flight are bounded by AsyncFetcher's semaphores; the pool may also keep idle
+    # connections to more hosts than that, so polling many sites reuses connections.
     limits = httpx.Limits(
-        max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency
+        max_connections=2 * settings.concurrency,
+        max_keepalive_connections=2 * settings.concurrency,
     )
     transport = httpx.AsyncHTTPTransport(retries=0, limits=limits)
     # httpx offers no public hook for the network backend; the pool's is replaced so every

@@ -22,6 +22,20 @@ from monitor.fetch.addresses import is_allowed
 from monitor.fetch.guard import BlockedAddressError
 
 
+async def _resolve(host: str, port: int) -> list[str]:
+    """The addresses `host` stands for. A canonical IP literal needs no resolver (and no thread
+    hop); every other form, odd literals such as `127.1` included, goes through getaddrinfo."""
+    try:
+        return [str(ipaddress.ip_address(host.strip("[]")))]
+    except ValueError:
+        pass
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise httpcore.ConnectError(f"cannot resolve host: {exc.strerror}") from None
+    return [str(info[4][0]) for info in infos]
+
+
 class AsyncGuardedBackend(httpcore.AnyIOBackend):
     """AnyIOBackend that connects only to allowed, already-resolved addresses."""
 
@@ -36,24 +50,18 @@ class AsyncGuardedBackend(httpcore.AnyIOBackend):
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        loop = asyncio.get_running_loop()
-        try:
-            infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except socket.gaierror as exc:
-            raise httpcore.ConnectError(f"cannot resolve host: {exc.strerror}") from None
-        allowed = [
-            info for info in infos if is_allowed(ipaddress.ip_address(info[4][0]), self._allow)
-        ]
+        addresses = await _resolve(host, port)
+        allowed = [a for a in addresses if is_allowed(ipaddress.ip_address(a), self._allow)]
         if not allowed:
             raise BlockedAddressError(
                 f"{host} resolves only to non-public addresses; "
                 "settings.fetch.allow_networks can allow them"
             )
         last: Exception | None = None
-        for info in allowed:
+        for address in allowed:
             try:
                 return await super().connect_tcp(
-                    str(info[4][0]), port, timeout, local_address, socket_options
+                    address, port, timeout, local_address, socket_options
                 )
             except httpcore.ConnectError as exc:
                 last = exc
