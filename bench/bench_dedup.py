@@ -29,6 +29,7 @@ realnews/evaluate.py does:
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import platform
 import random
 import resource
@@ -118,7 +119,9 @@ def chunks(rows: Sequence[dict[str, Any]], size: int = 5_000) -> Iterable[Sequen
         yield rows[start : start + size]
 
 
-def fill(engine: sa.Engine, items: Sequence[DedupInput], originals: dict[int, int]) -> None:
+def fill(
+    engine: sa.Engine, items: Sequence[DedupInput], originals: dict[int, int], processes: int
+) -> None:
     """Write the rows classify would have written for `items` (copies per `originals`)."""
     has_merged = "merged_into" in dedup_stories.c
     story_of: dict[int, int] = {}
@@ -127,8 +130,9 @@ def fill(engine: sa.Engine, items: Sequence[DedupInput], originals: dict[int, in
     keys: list[dict[str, Any]] = []
     stories: list[dict[str, Any]] = []
     counts: Counter[str] = Counter()
-    for item in items:
-        text_hash, shingles, fingerprints, story_keys = prepared(item)
+    with multiprocessing.Pool(processes) as pool:  # the text work only; rows are built here
+        texts = pool.map(prepared, items, chunksize=500)
+    for item, (text_hash, shingles, fingerprints, story_keys) in zip(items, texts, strict=True):
         root = originals.get(item.article_id)
         if root is None:
             story = story_of[item.article_id] = len(stories) + 1
@@ -297,6 +301,7 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=100_000)
     parser.add_argument("--measure", type=int, default=500)
     parser.add_argument("--url", default="")
+    parser.add_argument("--processes", type=int, default=4, help="processes preparing the fill")
     parser.add_argument("--realnews", type=Path, help="score the real-news corpus (texts dir)")
     parser.add_argument("--orders", type=int, default=20, help="shuffled orders for --realnews")
     args = parser.parse_args()
@@ -326,7 +331,7 @@ def main() -> None:
 
     started = time.perf_counter()
     stored = [make(n) for n in range(1, args.articles + 1)]
-    fill(engine, stored, originals)
+    fill(engine, stored, originals, args.processes)
     fill_seconds = time.perf_counter() - started
     del stored
     base = args.articles + 1

@@ -413,10 +413,13 @@ class DedupIndex:
             return []
         their = self._key_sets(conn, [(c.article_id, str(c.published_at)) for c in candidates])
         mine = StoryFeatures(wanted, published_at)
+        weights: dict[str, float] = {}  # shared by this lookup's comparisons (same df)
         best: dict[int, _StoryHit] = {}
         for c in candidates:
             other = StoryFeatures(their.get(c.article_id, frozenset()), _utc(c.published_at))
-            match = compare(mine, other, df=df, stories=stories, thresholds=thresholds)
+            match = compare(
+                mine, other, df=df, stories=stories, thresholds=thresholds, weights=weights
+            )
             if not match.same:
                 continue
             hit = _StoryHit(c.story_id, match.score, c.article_id, other.keys, match.reason)

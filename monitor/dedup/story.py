@@ -314,19 +314,25 @@ def compare(
     df: Mapping[str, int],
     stories: int,
     thresholds: StoryThresholds,
+    weights: dict[str, float] | None = None,
 ) -> StoryMatch:
-    """Decide whether write-ups `a` and `b` report the same event."""
+    """Decide whether write-ups `a` and `b` report the same event.
+
+    `weights` may be a cache of key weights shared by many comparisons with the same `df`.
+    """
     if abs(a.when - b.when) > thresholds.window:
         return StoryMatch(False, 0.0, (), "too far apart in time")
     vetoed = veto(a.keys, b.keys)
     if vetoed is not None:
         return StoryMatch(False, 0.0, (), vetoed)
-    weights = {
-        k: weight(k, df, stories, thresholds) for k in a.keys | b.keys if fixed_weight(k) > 0
-    }
-    scored_a = a.keys & weights.keys()
-    scored_b = b.keys & weights.keys()
+    cache = {} if weights is None else weights
+    for k in a.keys | b.keys:
+        if k not in cache:
+            cache[k] = weight(k, df, stories, thresholds) if fixed_weight(k) > 0 else 0.0
+    scored_a = {k for k in a.keys if cache[k] > 0}
+    scored_b = {k for k in b.keys if cache[k] > 0}
     shared = scored_a & scored_b
+    weights = cache
 
     def total(keys: Iterable[str]) -> float:
         return sum(weights[k] for k in keys)
