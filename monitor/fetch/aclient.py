@@ -20,6 +20,7 @@ from monitor.errors import FetchError, FetchErrorKind
 from monitor.fetch.aguard import AsyncGuardedBackend
 from monitor.fetch.client import classify, client_timeout
 from monitor.fetch.decode import ACCEPT_ENCODING
+from monitor.fetch.hostpool import PerHostTransport
 from monitor.fetch.response import (
     FetchResult,
     body_errors,
@@ -30,18 +31,22 @@ from monitor.fetch.response import (
 )
 
 
-def _guarded_transport(settings: FetchSettings) -> httpx.AsyncHTTPTransport:
-    # Requests in flight are bounded by AsyncFetcher's semaphores; the pool may also keep idle
-    # connections to more hosts than that, so polling many sites reuses connections.
+def _host_transport(settings: FetchSettings) -> httpx.AsyncHTTPTransport:
+    # Requests in flight to one host are bounded by AsyncFetcher's per-host semaphore; the pool
+    # keeps that many connections alive so the next poll of the host reuses them.
     limits = httpx.Limits(
-        max_connections=2 * settings.concurrency,
-        max_keepalive_connections=2 * settings.concurrency,
+        max_connections=settings.per_host_concurrency,
+        max_keepalive_connections=settings.per_host_concurrency,
     )
     transport = httpx.AsyncHTTPTransport(retries=0, limits=limits)
     # httpx offers no public hook for the network backend; the pool's is replaced so every
     # connection (redirects included) goes through the address check.
     transport._pool._network_backend = AsyncGuardedBackend(settings.allow_networks)
     return transport
+
+
+def _guarded_transport(settings: FetchSettings) -> httpx.AsyncBaseTransport:
+    return PerHostTransport(lambda: _host_transport(settings))
 
 
 def build_async_client(
