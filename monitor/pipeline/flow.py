@@ -37,6 +37,7 @@ from monitor.delivery.notices import create_notice
 from monitor.errors import FetchError, MonitorError
 from monitor.fetch.aclient import AsyncFetcher, build_async_client
 from monitor.fetch.response import FetchResult
+from monitor.health import observe_fetch, page_facts
 from monitor.parse.feeds import FeedEntry
 from monitor.pipeline.leases import LeaseKeeper
 from monitor.pipeline.model import (
@@ -265,7 +266,10 @@ class Pipeline:
 
     async def _poll(self, source: SourceSpec, state: SourceState, outcome: SourceOutcome) -> None:
         reader = self.deps.reader_for(source)
-        urls = reader.start_urls(source)
+        # start_urls may read robots.txt (a blocking fetch): never on the event loop
+        urls = await asyncio.get_running_loop().run_in_executor(
+            self._parse, reader.start_urls, source
+        )
         conditional = getattr(reader, "conditional", True)
         first = await self._fetch(
             urls[0],
@@ -277,6 +281,12 @@ class Pipeline:
             outcome.not_modified = True
             await self._succeeded(source, first, 0, None)
             return
+        facts = await asyncio.get_running_loop().run_in_executor(
+            self._parse, page_facts, first.body, first.content_type
+        )  # O (issue 10): parked/placeholder detection; CPU off the writer
+        await self._write(
+            partial(observe_fetch, source=source.name, facts=facts, now=self.deps.clock())
+        )
         entries, note = await self._gather_entries(reader, source, first, urls[1:])
         entries, cut = keep_newest(entries, self.deps.settings.max_feed_entries)
         entries = [bound_entry(e, self.deps.settings.bounds) for e in entries]

@@ -18,6 +18,7 @@ from monitor.config.models import Settings, SourceSpec
 from monitor.delivery.messages import build_payload
 from monitor.errors import FetchError, MonitorError, ParseError
 from monitor.parse.feeds import FeedEntry
+from monitor.sources.model import SourceDenied
 from monitor.storage import articles_repo as repo
 
 OLDEST = datetime.min.replace(tzinfo=UTC)
@@ -103,4 +104,6 @@ def error_kind(exc: Exception) -> str:
         return "parse"
     if isinstance(exc, EntryError):
         return "entry"
+    if isinstance(exc, SourceDenied):
+        return "robots"
     return "internal"

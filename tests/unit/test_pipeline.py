@@ -243,3 +243,10 @@ def test_claim_is_one_statement_and_takes_over_dead_local_owners_at_once(db_url:
     later = NOW + timedelta(seconds=91)  # every lease expired: any owner claims, in one statement
     assert sources_repo.claim_due(engine, names, now=later, owner="h:9:z") == names
     engine.dispose()
+
+
+def test_a_source_refused_by_robots_txt_is_shown_as_robots() -> None:
+    from monitor.pipeline.stages import error_kind
+    from monitor.sources import SourceDenied
+
+    assert error_kind(SourceDenied("robots.txt disallows https://example.org/section")) == "robots"
