@@ -54,6 +54,7 @@ from monitor.pipeline.work import WorkStage
 from monitor.pipeline.write import Grouper, WriteContext, Writer, ingest
 from monitor.sources import SourceRead, SourceReader, reader_for
 from monitor.storage import articles_repo, sources_repo
+from monitor.storage.db import READ_ONLY
 from monitor.storage.sources_repo import SourceState
 
 log = logging.getLogger(__name__)
@@ -218,6 +219,7 @@ class Pipeline:
     async def _read(self, fn: Callable[[Connection], T]) -> T:
         def run() -> T:
             with self.deps.engine.connect() as conn:
+                conn.execution_options(**{READ_ONLY: True})  # never waits for the writer
                 return fn(conn)
 
         return await asyncio.get_running_loop().run_in_executor(self._db, run)
