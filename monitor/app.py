@@ -33,7 +33,7 @@ from monitor.rules import Document, RuleEngine, RuleSet
 from monitor.rules.sources import document_from_file as rules_document_from_file
 from monitor.sources import reader_for, source_env
 from monitor.storage import articles_repo, sources_repo
-from monitor.storage.db import open_database
+from monitor.storage.db import READ_ONLY, open_database
 from monitor.work import WorkPool
 
 log = logging.getLogger(__name__)
@@ -167,6 +167,7 @@ class App:
         if not claimed:
             return []
         with self.engine.connect() as conn:
+            conn.execution_options(**{READ_ONLY: True})  # not queued behind the writer
             states = {s.name: s for s in sources_repo.get_states(conn, claimed)}
         return pipeline.submit([(specs[n], states[n]) for n in claimed])
 
@@ -227,6 +228,7 @@ class App:
 
     def archive(self, since: datetime) -> Iterable[Document]:
         with self.engine.connect() as conn:
+            conn.execution_options(**{READ_ONLY: True})  # a long read must not block the daemon
             for row in articles_repo.iter_articles(conn, since):
                 yield Document(
                     title=row["title"],
