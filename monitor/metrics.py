@@ -25,6 +25,7 @@ from monitor.delivery.outbox import PENDING, SENT
 from monitor.delivery.tables import operator_notices
 from monitor.health.evaluate import STATES
 from monitor.health.tables import source_health
+from monitor.storage.db import READ_ONLY
 from monitor.storage.tables import alerts, deliveries, sources
 
 log = logging.getLogger(__name__)
@@ -141,7 +142,7 @@ class DatabaseCollector(Collector):
 
     def _read(self) -> Iterator[Metric]:
         now = self._clock()
-        with self._engine.connect() as conn:
+        with self._engine.connect().execution_options(**{READ_ONLY: True}) as conn:
             waiting = conn.execute(
                 select(deliveries.c.state, deliveries.c.channel, func.count())
                 .where(deliveries.c.state != SENT)  # sent rows grow forever: counted in-process

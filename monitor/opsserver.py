@@ -29,6 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.errors import MonitorError
 from monitor.opsconfig import OpsSettings, split_listen
+from monitor.storage.db import READ_ONLY
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ def database_check(engine: Engine) -> Callable[[], Check]:
 
     def check() -> Check:
         try:
-            with engine.connect() as conn:
+            with engine.connect().execution_options(**{READ_ONLY: True}) as conn:
                 conn.execute(text("SELECT 1"))
                 current = set(MigrationContext.configure(conn).get_current_heads())
         except SQLAlchemyError as exc:

@@ -34,13 +34,16 @@ def enqueue(
     channels: Sequence[str],
     now: datetime,
     delivery: str = "immediate",
+    joined_stories: Sequence[int] = (),
 ) -> int | None:
     """Create the alert and one pending delivery per channel; None if the story already alerted.
 
     `delivery` is the rule's `immediate`, `hourly` or `daily`; a channel's own `digest:` wins.
+    `joined_stories` are stories since joined into `story_id`: an alert under any of them counts.
     """
+    story_ids = {story_id, *joined_stories}
     exists = conn.execute(
-        select(alerts.c.id).where(alerts.c.rule == rule, alerts.c.story_id == story_id)
+        select(alerts.c.id).where(alerts.c.rule == rule, alerts.c.story_id.in_(story_ids))
     ).first()
     if exists is not None:
         return None

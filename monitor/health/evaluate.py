@@ -32,6 +32,7 @@ from monitor.health.cadence import Activity, activity, usual_gaps
 from monitor.health.tables import source_health
 from monitor.logs import scrub_urls
 from monitor.opsconfig import HealthSettings
+from monitor.storage.db import READ_ONLY
 from monitor.storage.tables import sources
 
 log = logging.getLogger(__name__)
@@ -146,7 +147,7 @@ def evaluate_health(
 ) -> list[Transition]:
     """Assess every enabled source, persist its state and queue notices for changes."""
     names = [s.name for s in specs if s.enabled]
-    with engine.connect() as conn:
+    with engine.connect().execution_options(**{READ_ONLY: True}) as conn:
         snap = snapshot(conn, names, settings, now)
     verdicts = {}
     for name in names:

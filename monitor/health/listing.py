@@ -21,6 +21,7 @@ from monitor.config.models import SourceSpec
 from monitor.health.cadence import Activity
 from monitor.health.evaluate import assess, snapshot
 from monitor.opsconfig import HealthSettings
+from monitor.storage.db import READ_ONLY
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ def source_rows(
     engine: Engine, specs: Sequence[SourceSpec], settings: HealthSettings, now: datetime
 ) -> list[SourceRow]:
     """One row per configured source that has a database row, in name order."""
-    with engine.connect() as conn:
+    with engine.connect().execution_options(**{READ_ONLY: True}) as conn:
         snap = snapshot(conn, [s.name for s in specs], settings, now)
     out = []
     for spec in sorted(specs, key=lambda s: s.name):

@@ -40,6 +40,8 @@ class Grouper(Protocol):
 
     def classify(self, conn: Connection, item: DedupInput) -> DedupResult: ...
 
+    def story_ids(self, conn: Connection, story_id: int) -> list[int]: ...
+
 
 @dataclass(frozen=True)
 class WriteContext:
@@ -93,8 +95,9 @@ def ingest(
             conn, earlier.article_id, story_id=earlier.story_id, copy_of=earlier.copy_of
         )
     written = Written(stored=True)
-    if not alerting:
+    if not alerting or not worked.matches:
         return written
+    joined = ctx.grouper.story_ids(conn, grouping.story_id)  # stories merged into this one
     for match in worked.matches:
         repo.record_match(conn, article_id, match.rule, match.json, now)
         route = ctx.route_for(match.rule)
@@ -107,6 +110,7 @@ def ingest(
             channels=route.channels,
             now=now,
             delivery=route.delivery,
+            joined_stories=joined,
         )
         if alert_id is not None:
             written.alerts.append((match.rule, grouping.story_id))

@@ -127,6 +127,24 @@ def test_seen_entries_and_one_alert_per_rule_and_story(db_url: str) -> None:
     engine.dispose()
 
 
+def test_a_story_joined_into_another_keeps_its_alert(db_url: str) -> None:
+    """Two stories found to be one event: an alert under the absorbed story still counts."""
+    engine = open_database(db_url)
+    with engine.begin() as conn:
+        older = articles_repo.insert_article(conn, article("https://ex.org/older"))
+        absorbed = articles_repo.insert_article(conn, article("https://ex.org/absorbed"))
+        later = articles_repo.insert_article(conn, article("https://ex.org/later"))
+        first = enqueue(conn, rule="r", story_id=absorbed, article_id=absorbed, payload={},
+                        channels=["mail"], now=NOW)
+        again = enqueue(conn, rule="r", story_id=older, article_id=later, payload={},
+                        channels=["mail"], now=NOW, joined_stories=[absorbed])
+        other = enqueue(conn, rule="r", story_id=older, article_id=later, payload={},
+                        channels=["mail"], now=NOW)
+    assert first is not None and again is None
+    assert other is not None  # without the join, the older story is a story of its own
+    engine.dispose()
+
+
 def test_rollback_after_mark_seen_leaves_nothing(db_url: str) -> None:
     """A crash after an entry is marked seen but before commit must not lose the entry."""
     engine = open_database(db_url)
