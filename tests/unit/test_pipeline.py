@@ -43,6 +43,9 @@ class FlakyGrouper:
             raise RuntimeError("index unavailable")
         return DedupResult(copy_of=None, story_id=item.article_id, reason="story:new")
 
+    def story_ids(self, conn: Connection, story_id: int) -> list[int]:
+        return [story_id]  # stories are never joined here
+
 
 class InlineWork:
     """The work stage in-line: the feed's fields become the article; `alert-me` matches `r`;
