@@ -19,8 +19,7 @@ import httpx
 from monitor.config.models import FetchSettings
 from monitor.errors import FetchError, FetchErrorKind
 from monitor.fetch.aguard import AsyncGuardedBackend
-from monitor.fetch.client import classify, client_timeout
-from monitor.fetch.decode import ACCEPT_ENCODING
+from monitor.fetch.client import classify, client_options
 from monitor.fetch.hostpool import PerHostTransport
 from monitor.fetch.response import (
     FetchResult,
@@ -58,12 +57,7 @@ def build_async_client(
 ) -> httpx.AsyncClient:
     """The shared async client; tests pass `transport` (e.g. httpx.MockTransport)."""
     return httpx.AsyncClient(
-        transport=transport or _guarded_transport(settings),
-        timeout=client_timeout(settings),
-        follow_redirects=True,
-        max_redirects=settings.max_redirects,
-        headers={"user-agent": settings.user_agent, "accept-encoding": ACCEPT_ENCODING},
-        verify=True,
+        transport=transport or _guarded_transport(settings), **client_options(settings)
     )
 
 

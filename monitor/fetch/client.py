@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -48,17 +49,23 @@ def client_timeout(settings: FetchSettings) -> httpx.Timeout:
     )
 
 
+def client_options(settings: FetchSettings) -> dict[str, Any]:
+    """What the sync and the async client share: timeouts, redirects, headers, TLS checks."""
+    return {
+        "timeout": client_timeout(settings),
+        "follow_redirects": True,
+        "max_redirects": settings.max_redirects,
+        "headers": {"user-agent": settings.user_agent, "accept-encoding": ACCEPT_ENCODING},
+        "verify": True,
+    }
+
+
 def build_client(
     settings: FetchSettings, transport: httpx.BaseTransport | None = None
 ) -> httpx.Client:
     """The shared client; tests pass `transport` (e.g. httpx.MockTransport)."""
     return httpx.Client(
-        transport=transport or _guarded_transport(settings),
-        timeout=client_timeout(settings),
-        follow_redirects=True,
-        max_redirects=settings.max_redirects,
-        headers={"user-agent": settings.user_agent, "accept-encoding": ACCEPT_ENCODING},
-        verify=True,
+        transport=transport or _guarded_transport(settings), **client_options(settings)
     )
 
 
