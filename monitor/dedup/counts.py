@@ -10,29 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
-from monitor.dedup.tables import dedup_key_counts
+from monitor.dedup import sql
 
 STORIES = "#stories"
 
 
 def add(conn: sa.Connection, keys: Mapping[str, int]) -> None:
     """Add `keys` (key -> amount) to the counts; an amount may be negative."""
-    if not keys:
-        return
-    rows = [{"key": k, "count": n} for k, n in sorted(keys.items())]
-    module = postgresql if conn.dialect.name == "postgresql" else sqlite
-    statement = module.insert(dedup_key_counts)
-    conn.execute(
-        statement.on_conflict_do_update(
-            index_elements=[dedup_key_counts.c.key],
-            set_={"count": dedup_key_counts.c.count + statement.excluded.count},
-        ),
-        rows,
-    )
-    if any(n < 0 for n in keys.values()):
-        conn.execute(dedup_key_counts.delete().where(dedup_key_counts.c.count <= 0))
+    sql.add_counts(conn, keys)
 
 
 def get(conn: sa.Connection, keys: Iterable[str]) -> dict[str, int]:
@@ -40,9 +26,4 @@ def get(conn: sa.Connection, keys: Iterable[str]) -> dict[str, int]:
     wanted = sorted(set(keys))
     if not wanted:
         return {}
-    rows = conn.execute(
-        sa.select(dedup_key_counts.c.key, dedup_key_counts.c.count).where(
-            dedup_key_counts.c.key.in_(wanted)
-        )
-    ).all()
-    return {str(r[0]): int(r[1]) for r in rows}
+    return sql.get_counts(conn, wanted)

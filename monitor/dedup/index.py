@@ -27,7 +27,7 @@ from typing import Generic, TypeVar
 
 import sqlalchemy as sa
 
-from monitor.dedup import counts
+from monitor.dedup import counts, sql
 from monitor.dedup import shingles as sh
 from monitor.dedup.model import CarriedBy, DedupInput, DedupResult, Regrouped
 from monitor.dedup.prepare import Fingerprints, prepare_fingerprints
@@ -40,7 +40,6 @@ from monitor.dedup.tables import (
 )
 from monitor.storage.tables import articles
 
-_ADVISORY_LOCK_KEY = 0x6E6D6464  # "nmdd": one lock for all of deduplication
 _V = TypeVar("_V")
 
 
@@ -118,18 +117,15 @@ class DedupIndex:
         self.max_key_frequency = max_key_frequency
         self._keys_cache: _LruCache[frozenset[str]] = _LruCache(cache_size)
         self._shingles_cache: _LruCache[frozenset[int]] = _LruCache(cache_size // 5)
+        self._sql = sql.Lookups(max_candidates)
 
     # ----------------------------------------------------------------------------------- calls
 
     def classify(self, conn: sa.Connection, item: DedupInput) -> DedupResult:
         """Decide whether `item` is a copy and which story it belongs to; record it."""
         if conn.dialect.name == "postgresql":
-            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_ADVISORY_LOCK_KEY)))
-        known = conn.execute(
-            sa.select(
-                dedup_documents.c.copy_of, dedup_documents.c.story_id, dedup_documents.c.reason
-            ).where(dedup_documents.c.article_id == item.article_id)
-        ).first()
+            conn.execute(sql.ADVISORY_LOCK)
+        known = conn.execute(sql.KNOWN, {"b_article": item.article_id}).first()
         if known is not None:
             return DedupResult(known.copy_of, known.story_id, known.reason)
         seen_at = _utc(item.fetched)
@@ -144,15 +140,18 @@ class DedupIndex:
             return self._join_copies(conn, p, members)
         hits = self._story_hits(conn, p.prints.story_keys, p.published_at, exclude=None)
         changes: dict[int, Regrouped] = {}
+        new_stories = 0
         if hits:
             best = hits[0]
             story_id = self._merge_stories(conn, best, hits[1:], p.seen_at, changes)
             reason = f"story:joined {best.reason}"
         else:
-            story_id = self._new_story(conn, p)
+            story_id, new_stories = self._new_story(conn, p), 1
             reason = "story:new"
         self._record(conn, p, None, story_id, reason)
-        self._add_keys(conn, p.item.article_id, story_id, p.published_at, p.prints.story_keys)
+        self._add_keys(
+            conn, p.item.article_id, story_id, p.published_at, p.prints.story_keys, new_stories
+        )
         return DedupResult(None, story_id, reason, _sorted(changes))
 
     def also_carried_by(self, conn: sa.Connection, story_id: int) -> list[CarriedBy]:
@@ -182,17 +181,13 @@ class DedupIndex:
 
     def current_story(self, conn: sa.Connection, story_id: int) -> int:
         """The story `story_id` now belongs to (itself unless it was joined into another)."""
-        merged = conn.execute(
-            sa.select(dedup_stories.c.merged_into).where(dedup_stories.c.id == story_id)
-        ).scalar()
+        merged = conn.execute(sql.MERGED_INTO, {"b_story": story_id}).scalar()
         return int(merged) if merged is not None else story_id
 
     def story_ids(self, conn: sa.Connection, story_id: int) -> list[int]:
         """`story_id`'s current story and every story joined into it (for alert look-ups)."""
         current = self.current_story(conn, story_id)
-        joined = conn.execute(
-            sa.select(dedup_stories.c.id).where(dedup_stories.c.merged_into == current)
-        ).scalars()
+        joined = conn.execute(sql.JOINED, {"b_story": current}).scalars()
         return sorted({current, *(int(s) for s in joined)})
 
     def prune(self, conn: sa.Connection, now: datetime) -> int:
@@ -221,15 +216,11 @@ class DedupIndex:
 
     def _copy_members(self, conn: sa.Connection, p: _Prepared) -> list[_Member]:
         """Every stored article in the window that this text is a copy of (bounded lookup)."""
-        docs = dedup_documents.c
         cutoff = p.seen_at - self.window
         found: dict[int, _Member] = {}
         if p.prints.text_hash is not None:
             for same in conn.execute(
-                sa.select(docs.article_id, docs.copy_of, docs.story_id)
-                .where(docs.text_hash == p.prints.text_hash, docs.seen_at >= cutoff)
-                .order_by(docs.article_id)
-                .limit(self.max_candidates)
+                self._sql.same_hash, {"b_hash": p.prints.text_hash, "b_cutoff": cutoff}
             ):
                 found[same.article_id] = _Member(
                     same.article_id, same.copy_of or same.article_id, same.story_id, None
@@ -238,21 +229,7 @@ class DedupIndex:
         if not p.prints.fingerprints or len(shingles) < self.copy_thresholds.min_shingles:
             return list(found.values())
         prints = sorted(p.prints.fingerprints)
-        shared = sa.func.count().label("shared")
-        candidates = (
-            sa.select(dedup_fingerprints.c.article_id, shared)
-            .where(dedup_fingerprints.c.hash.in_(prints))
-            .group_by(dedup_fingerprints.c.article_id)
-            .having(sa.func.count() >= (2 if len(prints) >= 4 else 1))
-            .order_by(shared.desc(), dedup_fingerprints.c.article_id)
-            .limit(self.max_candidates)
-            .subquery()
-        )
-        rows = conn.execute(
-            sa.select(docs.article_id, docs.copy_of, docs.story_id, docs.seen_at)
-            .join(candidates, candidates.c.article_id == docs.article_id)
-            .where(docs.seen_at >= cutoff)
-        ).all()
+        rows = self._sql.copy_candidates(conn, prints, 2 if len(prints) >= 4 else 1, cutoff)
         sets = self._shingle_sets(conn, [(r.article_id, str(r.seen_at)) for r in rows])
         for row in rows:
             if row.article_id in found:
@@ -277,11 +254,7 @@ class DedupIndex:
                 out[key[0]] = cached
         if missing:
             stamps = dict(missing)
-            for article_id, blob in conn.execute(
-                sa.select(dedup_documents.c.article_id, dedup_documents.c.shingles).where(
-                    dedup_documents.c.article_id.in_(sorted(stamps))
-                )
-            ):
+            for article_id, blob in conn.execute(sql.SHINGLES, {"b_ids": sorted(stamps)}):
                 value = sh.unpack(blob)
                 out[article_id] = value
                 self._shingles_cache.put((article_id, stamps[article_id]), value)
@@ -373,7 +346,6 @@ class DedupIndex:
         exclude: int | None,
     ) -> list[_StoryHit]:
         """The stories whose write-ups `wanted` matches, best first (one hit per story)."""
-        keys = dedup_story_keys.c
         thresholds = self.story_thresholds
         df = counts.get(conn, [*wanted, counts.STORIES])
         stories = df.pop(counts.STORIES, 0)
@@ -393,22 +365,14 @@ class DedupIndex:
         if len(rare) < needed:
             return []
         span = thresholds.window
-        shared = sa.func.count().label("shared")
-        query = (
-            sa.select(keys.article_id, keys.story_id, keys.published_at, shared)
-            .where(
-                keys.key.in_(rare),
-                keys.published_at >= published_at - span,
-                keys.published_at <= published_at + span,
-            )
-            .group_by(keys.article_id, keys.story_id, keys.published_at)
-            .having(sa.func.count() >= max(needed - 1, 1))
-            .order_by(shared.desc(), keys.article_id)
-            .limit(self.max_candidates)
+        candidates = self._sql.story_candidates(
+            conn,
+            rare,
+            start=published_at - span,
+            end=published_at + span,
+            need=max(needed - 1, 1),
+            exclude=exclude,
         )
-        if exclude is not None:
-            query = query.where(keys.story_id != exclude)
-        candidates = conn.execute(query).all()
         if not candidates:
             return []
         their = self._key_sets(conn, [(c.article_id, str(c.published_at)) for c in candidates])
@@ -441,11 +405,7 @@ class DedupIndex:
                 out[key[0]] = cached
         if missing:
             found: dict[int, set[str]] = {}
-            for article_id, key in conn.execute(
-                sa.select(dedup_story_keys.c.article_id, dedup_story_keys.c.key).where(
-                    dedup_story_keys.c.article_id.in_(sorted(missing))
-                )
-            ):
+            for article_id, key in conn.execute(sql.KEYS, {"b_ids": sorted(missing)}):
                 found.setdefault(article_id, set()).add(key)
             for article_id, stamp in missing.items():
                 value = frozenset(found.get(article_id, ()))
@@ -509,17 +469,15 @@ class DedupIndex:
 
     def _new_story(self, conn: sa.Connection, p: _Prepared) -> int:
         story_id = conn.execute(
-            dedup_stories.insert()
-            .values(
-                first_article_id=p.item.article_id,
-                title=p.item.title,
-                created_at=p.seen_at,
-                last_seen_at=p.seen_at,
-            )
-            .returning(dedup_stories.c.id)
+            sql.NEW_STORY,
+            {
+                "first_article_id": p.item.article_id,
+                "title": p.item.title,
+                "created_at": p.seen_at,
+                "last_seen_at": p.seen_at,
+            },
         ).scalar_one()
-        counts.add(conn, {counts.STORIES: 1})
-        return int(story_id)
+        return int(story_id)  # counted in the window by the caller's _add_keys
 
     def _add_keys(
         self,
@@ -528,22 +486,11 @@ class DedupIndex:
         story_id: int,
         published_at: datetime,
         keys: frozenset[str],
+        new_stories: int = 0,
     ) -> None:
-        if not keys:
-            return
-        counts.add(conn, dict.fromkeys(keys, 1))
-        conn.execute(
-            dedup_story_keys.insert(),
-            [
-                {
-                    "key": key,
-                    "article_id": article_id,
-                    "story_id": story_id,
-                    "published_at": published_at,
-                }
-                for key in sorted(keys)
-            ],
-        )
+        """Index the article's story keys and count them (and a new story) in the window."""
+        counts.add(conn, {**dict.fromkeys(keys, 1), **({counts.STORIES: 1} if new_stories else {})})
+        sql.insert_keys(conn, article_id, story_id, published_at, sorted(keys))
 
     def _record(
         self,
@@ -554,28 +501,22 @@ class DedupIndex:
         reason: str,
     ) -> None:
         conn.execute(
-            dedup_documents.insert().values(
-                article_id=p.item.article_id,
-                source=p.item.source,
-                title=p.item.title,
-                seen_at=p.seen_at,
-                published_at=p.published_at,
-                text_hash=p.prints.text_hash or "",
-                shingle_count=len(p.prints.shingles),
-                shingles=sh.pack(p.prints.shingles),
-                copy_of=copy_of,
-                story_id=story_id,
-                reason=reason[:200],
-            )
+            sql.INSERT_DOCUMENT,
+            {
+                "article_id": p.item.article_id,
+                "source": p.item.source,
+                "title": p.item.title,
+                "seen_at": p.seen_at,
+                "published_at": p.published_at,
+                "text_hash": p.prints.text_hash or "",
+                "shingle_count": len(p.prints.shingles),
+                "shingles": sh.pack(p.prints.shingles),
+                "copy_of": copy_of,
+                "story_id": story_id,
+                "reason": reason[:200],
+            },
         )
-        if p.prints.fingerprints:
-            conn.execute(
-                dedup_fingerprints.insert(),
-                [
-                    {"hash": h, "article_id": p.item.article_id}
-                    for h in sorted(p.prints.fingerprints)
-                ],
-            )
+        sql.insert_fingerprints(conn, p.item.article_id, sorted(p.prints.fingerprints))
 
 
 def _member_rank(m: _Member) -> tuple[int, float, float, int]:
@@ -593,11 +534,7 @@ def _sorted(changes: dict[int, Regrouped]) -> tuple[Regrouped, ...]:
 
 
 def _touch_story(conn: sa.Connection, story_id: int, seen_at: datetime) -> None:
-    conn.execute(
-        dedup_stories.update()
-        .where(dedup_stories.c.id == story_id, dedup_stories.c.last_seen_at < seen_at)
-        .values(last_seen_at=seen_at)
-    )
+    conn.execute(sql.TOUCH_STORY, {"b_story": story_id, "b_seen": seen_at})
 
 
 def _utc(moment: datetime) -> datetime:

@@ -9,8 +9,9 @@ usually serves.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from monitor.health.placeholder import PageFacts, next_typical, placeholder_reason
@@ -18,15 +19,28 @@ from monitor.health.tables import source_health
 
 OK = "ok"
 
+# Built once: the write stage runs these after every poll that got content.
+_TYPICAL = select(source_health.c.typical_size, source_health.c.typical_html).where(
+    source_health.c.source == bindparam("b_source")
+)
+_PLACEHOLDER: dict[str, Any] = {"placeholder": bindparam("b_placeholder"), "placeholder_at": bindparam("b_at")}
+_CONTENT: dict[str, Any] = {
+    **_PLACEHOLDER,
+    "typical_size": bindparam("b_size"),
+    "typical_html": bindparam("b_html"),
+}
+_UPDATE = {  # keyed by "the response is content"
+    is_content: update(source_health)
+    .where(source_health.c.source == bindparam("b_source"))
+    .values(_CONTENT if is_content else _PLACEHOLDER)
+    for is_content in (True, False)
+}
+
 
 def observe_fetch(conn: Connection, source: str, facts: PageFacts, now: datetime) -> str | None:
     """Record one response of `source`'s URL (its `page_facts`); returns the placeholder
     reason, if any. Cheap: one read and one write of the source's health row."""
-    typical = conn.execute(
-        select(source_health.c.typical_size, source_health.c.typical_html).where(
-            source_health.c.source == source
-        )
-    ).first()
+    typical = conn.execute(_TYPICAL, {"b_source": source}).first()
     previous = None if typical is None else typical.typical_size
     reason = placeholder_reason(facts, previous, None if typical is None else typical.typical_html)
     values: dict[str, object] = {
@@ -37,7 +51,16 @@ def observe_fetch(conn: Connection, source: str, facts: PageFacts, now: datetime
         values["typical_size"] = next_typical(previous, facts.size)
         values["typical_html"] = facts.html
     if typical is not None:
-        conn.execute(update(source_health).where(source_health.c.source == source).values(values))
+        conn.execute(
+            _UPDATE[reason is None],
+            {
+                "b_source": source,
+                "b_placeholder": reason,
+                "b_at": values["placeholder_at"],
+                "b_size": values.get("typical_size"),
+                "b_html": values.get("typical_html"),
+            },
+        )
         return reason
     try:
         with conn.begin_nested():  # a savepoint: a concurrent insert must not spoil the caller's

@@ -7,10 +7,38 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, Executable, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from monitor.storage.tables import articles, rule_matches, seen_entries
+
+
+def _mark_seen(module: Any) -> Executable:
+    statement: Executable = (
+        module.insert(seen_entries).on_conflict_do_nothing().returning(seen_entries.c.entry_key)
+    )
+    return statement
+
+
+# Built once: the write stage runs these for every article (no per-call statement construction).
+_MARK_SEEN = {"postgresql": _mark_seen(postgresql), "sqlite": _mark_seen(sqlite)}
+_SEEN = select(seen_entries.c.entry_key).where(
+    seen_entries.c.source == bindparam("b_source"),
+    seen_entries.c.entry_key.in_(bindparam("b_keys", expanding=True)),
+)
+_INSERT_ARTICLE = articles.insert()
+_BY_CANONICAL_URL = (
+    select(articles.c.id, articles.c.story_id, articles.c.copy_of)
+    .where(articles.c.canonical_url == bindparam("b_url"), articles.c.id != bindparam("b_exclude"))
+    .order_by(articles.c.id)
+    .limit(1)
+)
+_SET_GROUPING = (
+    update(articles)
+    .where(articles.c.id == bindparam("b_id"))
+    .values(story_id=bindparam("b_story"), copy_of=bindparam("b_copy"))
+)
+_INSERT_MATCH = rule_matches.insert()
 
 
 @dataclass(frozen=True)
@@ -35,13 +63,7 @@ def unseen_keys(conn: Connection, source: str, keys: Iterable[str]) -> set[str]:
     wanted = set(keys)
     if not wanted:
         return set()
-    seen = set(
-        conn.execute(
-            select(seen_entries.c.entry_key).where(
-                seen_entries.c.source == source, seen_entries.c.entry_key.in_(list(wanted))
-            )
-        ).scalars()
-    )
+    seen = set(conn.execute(_SEEN, {"b_source": source, "b_keys": sorted(wanted)}).scalars())
     return wanted - seen
 
 
@@ -51,53 +73,39 @@ def mark_seen(conn: Connection, source: str, key: str, now: datetime) -> bool:
     One `INSERT … ON CONFLICT DO NOTHING` (SQLite and PostgreSQL): no savepoint, no exception,
     so the write stage's group commit stays cheap."""
     values = {"source": source, "entry_key": key, "first_seen_at": now}
-    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    statement = (
-        insert(seen_entries)
-        .values(**values)
-        .on_conflict_do_nothing()
-        .returning(seen_entries.c.entry_key)
-    )
-    return conn.execute(statement).first() is not None
+    statement = _MARK_SEEN["postgresql" if conn.dialect.name == "postgresql" else "sqlite"]
+    return conn.execute(statement, values).first() is not None
 
 
 def insert_article(conn: Connection, article: NewArticle) -> int:
     values = dict(article.__dict__)
     values["tags"] = list(article.tags)
-    key = conn.execute(articles.insert().values(**values)).inserted_primary_key
+    key = conn.execute(_INSERT_ARTICLE, values).inserted_primary_key
     assert key is not None
     return int(key[0])
 
 
 def find_by_canonical_url(conn: Connection, url: str, exclude_id: int) -> Mapping[str, Any] | None:
-    row = (
-        conn.execute(
-            select(articles.c.id, articles.c.story_id, articles.c.copy_of)
-            .where(articles.c.canonical_url == url, articles.c.id != exclude_id)
-            .order_by(articles.c.id)
-            .limit(1)
-        )
-        .mappings()
-        .first()
-    )
+    found = conn.execute(_BY_CANONICAL_URL, {"b_url": url, "b_exclude": exclude_id})
+    row = found.mappings().first()
     return dict(row) if row is not None else None
 
 
 def set_grouping(conn: Connection, article_id: int, *, story_id: int, copy_of: int | None) -> None:
-    conn.execute(
-        update(articles)
-        .where(articles.c.id == article_id)
-        .values(story_id=story_id, copy_of=copy_of)
-    )
+    conn.execute(_SET_GROUPING, {"b_id": article_id, "b_story": story_id, "b_copy": copy_of})
 
 
 def record_match(
     conn: Connection, article_id: int, rule: str, explanation: Mapping[str, Any], now: datetime
 ) -> None:
     conn.execute(
-        rule_matches.insert().values(
-            article_id=article_id, rule=rule, matched_at=now, explanation=dict(explanation)
-        )
+        _INSERT_MATCH,
+        {
+            "article_id": article_id,
+            "rule": rule,
+            "matched_at": now,
+            "explanation": dict(explanation),
+        },
     )
 
 

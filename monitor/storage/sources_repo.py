@@ -17,7 +17,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, or_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, or_, select, update
 
 from monitor.config.models import SourceSpec
 from monitor.storage.tables import sources
@@ -211,24 +211,39 @@ def record_success(
 ) -> None:
     """A successful poll: validators kept, errors cleared, the catch-up done, lease released."""
     conn.execute(
-        update(sources)
-        .where(sources.c.name == name)
-        .values(
-            etag=etag,
-            last_modified=last_modified,
-            last_polled_at=now,
-            last_success_at=now,
-            next_poll_at=next_poll,
-            error_count=0,
-            last_error=None,
-            last_error_kind=None,
-            backlog_seen=True,
-            entries_cut=entries_cut,
-            last_note=note,
-            lease_owner=None,
-            lease_until=None,
-        )
+        _RECORD_SUCCESS,
+        {
+            "b_name": name,
+            "b_etag": etag,
+            "b_last_modified": last_modified,
+            "b_now": now,
+            "b_next_poll": next_poll,
+            "b_entries_cut": entries_cut,
+            "b_note": note,
+        },
     )
+
+
+# Built once: run after every poll by the write stage.
+_RECORD_SUCCESS = (
+    update(sources)
+    .where(sources.c.name == bindparam("b_name"))
+    .values(
+        etag=bindparam("b_etag"),
+        last_modified=bindparam("b_last_modified"),
+        last_polled_at=bindparam("b_now"),
+        last_success_at=bindparam("b_now"),
+        next_poll_at=bindparam("b_next_poll"),
+        error_count=0,
+        last_error=None,
+        last_error_kind=None,
+        backlog_seen=True,
+        entries_cut=bindparam("b_entries_cut"),
+        last_note=bindparam("b_note"),
+        lease_owner=None,
+        lease_until=None,
+    )
+)
 
 
 def record_failure(

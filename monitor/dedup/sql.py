@@ -1,0 +1,273 @@
+"""The deduplication index's SQL, built once per dialect (the writer runs it for every article).
+
+Executing the same statement object skips SQLAlchemy's statement construction and cache-key
+generation, which cost more than SQLite itself on the writer's hot path. On PostgreSQL the
+per-article lists (fingerprints looked up, fingerprints and story keys stored, key counts added)
+travel as ONE array parameter (`= ANY(:array)`, `unnest(:array)`): one round trip and one
+statement text whatever the list's length, so the server can reuse its plan. SQLite, in process,
+takes expanding `IN` lists and `executemany`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from monitor.dedup.tables import (
+    dedup_documents,
+    dedup_fingerprints,
+    dedup_key_counts,
+    dedup_stories,
+    dedup_story_keys,
+)
+
+ADVISORY_LOCK_KEY = 0x6E6D6464  # "nmdd": one lock for all of deduplication
+
+_docs = dedup_documents.c
+_keys = dedup_story_keys.c
+_prints = dedup_fingerprints.c
+
+ADVISORY_LOCK = sa.select(sa.func.pg_advisory_xact_lock(ADVISORY_LOCK_KEY))
+KNOWN = sa.select(_docs.copy_of, _docs.story_id, _docs.reason).where(
+    _docs.article_id == sa.bindparam("b_article")
+)
+MERGED_INTO = sa.select(dedup_stories.c.merged_into).where(
+    dedup_stories.c.id == sa.bindparam("b_story")
+)
+JOINED = sa.select(dedup_stories.c.id).where(dedup_stories.c.merged_into == sa.bindparam("b_story"))
+SHINGLES = sa.select(_docs.article_id, _docs.shingles).where(
+    _docs.article_id.in_(sa.bindparam("b_ids", expanding=True))
+)
+KEYS = sa.select(_keys.article_id, _keys.key).where(
+    _keys.article_id.in_(sa.bindparam("b_ids", expanding=True))
+)
+NEW_STORY = dedup_stories.insert().returning(dedup_stories.c.id)
+INSERT_DOCUMENT = dedup_documents.insert()
+TOUCH_STORY = (
+    dedup_stories.update()
+    .where(
+        dedup_stories.c.id == sa.bindparam("b_story"),
+        dedup_stories.c.last_seen_at < sa.bindparam("b_seen"),
+    )
+    .values(last_seen_at=sa.bindparam("b_seen"))
+)
+_DROP_EMPTY_COUNTS = dedup_key_counts.delete().where(dedup_key_counts.c.count <= 0)
+_COUNTS = sa.select(dedup_key_counts.c.key, dedup_key_counts.c.count)
+
+
+def _array(name: str, item: Any) -> sa.BindParameter[Any]:
+    return sa.bindparam(name, type_=postgresql.ARRAY(item))
+
+
+def _is_pg(conn: sa.Connection) -> bool:
+    return conn.dialect.name == "postgresql"
+
+
+class Lookups:
+    """The lookups bounded by an index's `max_candidates`, for both dialects."""
+
+    def __init__(self, max_candidates: int) -> None:
+        self.same_hash = (
+            sa.select(_docs.article_id, _docs.copy_of, _docs.story_id)
+            .where(
+                _docs.text_hash == sa.bindparam("b_hash"),
+                _docs.seen_at >= sa.bindparam("b_cutoff"),
+            )
+            .order_by(_docs.article_id)
+            .limit(max_candidates)
+        )
+        self._copy = {
+            pg: self._copy_candidates(
+                _prints.hash == sa.any_(_array("b_prints", sa.BigInteger))
+                if pg
+                else _prints.hash.in_(sa.bindparam("b_prints", expanding=True)),
+                max_candidates,
+            )
+            for pg in (True, False)
+        }
+        self._story = {
+            pg: self._story_candidates(
+                _keys.key == sa.any_(_array("b_keys", sa.String))
+                if pg
+                else _keys.key.in_(sa.bindparam("b_keys", expanding=True)),
+                max_candidates,
+            )
+            for pg in (True, False)
+        }
+
+    @staticmethod
+    def _copy_candidates(wanted: sa.ColumnElement[bool], limit: int) -> sa.Select[Any]:
+        shared = sa.func.count().label("shared")
+        candidates = (
+            sa.select(_prints.article_id, shared)
+            .where(wanted)
+            .group_by(_prints.article_id)
+            .having(sa.func.count() >= sa.bindparam("b_need"))
+            .order_by(shared.desc(), _prints.article_id)
+            .limit(limit)
+            .subquery()
+        )
+        return (
+            sa.select(_docs.article_id, _docs.copy_of, _docs.story_id, _docs.seen_at)
+            .join(candidates, candidates.c.article_id == _docs.article_id)
+            .where(_docs.seen_at >= sa.bindparam("b_cutoff"))
+        )
+
+    @staticmethod
+    def _story_candidates(wanted: sa.ColumnElement[bool], limit: int) -> sa.Select[Any]:
+        shared = sa.func.count().label("shared")
+        return (
+            sa.select(_keys.article_id, _keys.story_id, _keys.published_at, shared)
+            .where(
+                wanted,
+                _keys.published_at >= sa.bindparam("b_from"),
+                _keys.published_at <= sa.bindparam("b_to"),
+                _keys.story_id != sa.bindparam("b_exclude"),
+            )
+            .group_by(_keys.article_id, _keys.story_id, _keys.published_at)
+            .having(sa.func.count() >= sa.bindparam("b_need"))
+            .order_by(shared.desc(), _keys.article_id)
+            .limit(limit)
+        )
+
+    def copy_candidates(
+        self, conn: sa.Connection, prints: list[int], need: int, cutoff: datetime
+    ) -> Sequence[sa.Row[Any]]:
+        """Stored articles in the window sharing at least `need` of `prints`, most shared first."""
+        params = {"b_prints": prints, "b_need": need, "b_cutoff": cutoff}
+        return conn.execute(self._copy[_is_pg(conn)], params).all()
+
+    def story_candidates(
+        self,
+        conn: sa.Connection,
+        keys: list[str],
+        *,
+        start: datetime,
+        end: datetime,
+        need: int,
+        exclude: int | None,
+    ) -> Sequence[sa.Row[Any]]:
+        """Write-ups published in [start, end] sharing at least `need` of `keys`."""
+        params = {
+            "b_keys": keys,
+            "b_from": start,
+            "b_to": end,
+            "b_need": need,
+            "b_exclude": -1 if exclude is None else exclude,  # ids are positive
+        }
+        return conn.execute(self._story[_is_pg(conn)], params).all()
+
+
+# ------------------------------------------------------------------------------ bulk writes
+
+_PG_FINGERPRINTS = dedup_fingerprints.insert().from_select(
+    ["hash", "article_id"],
+    sa.select(
+        sa.func.unnest(_array("b_hashes", sa.BigInteger)),
+        sa.bindparam("b_article", type_=sa.BigInteger),
+    ),
+)
+_PG_KEYS = dedup_story_keys.insert().from_select(
+    ["key", "article_id", "story_id", "published_at"],
+    sa.select(
+        sa.func.unnest(_array("b_keys", sa.String)),
+        sa.bindparam("b_article", type_=sa.BigInteger),
+        sa.bindparam("b_story", type_=sa.BigInteger),
+        sa.bindparam("b_published", type_=sa.DateTime(timezone=True)),
+    ),
+)
+
+
+def _pg_counts() -> sa.Executable:
+    statement = postgresql.insert(dedup_key_counts).from_select(
+        ["key", "count"],
+        sa.select(
+            sa.func.unnest(_array("b_keys", sa.String)),
+            sa.func.unnest(_array("b_counts", sa.Integer)),
+        ),
+    )
+    upsert: sa.Executable = statement.on_conflict_do_update(
+        index_elements=[dedup_key_counts.c.key],
+        set_={"count": dedup_key_counts.c.count + statement.excluded.count},
+    )
+    return upsert
+
+
+def _sqlite_counts() -> sa.Executable:
+    statement = sqlite.insert(dedup_key_counts)
+    upsert: sa.Executable = statement.on_conflict_do_update(
+        index_elements=[dedup_key_counts.c.key],
+        set_={"count": dedup_key_counts.c.count + statement.excluded.count},
+    )
+    return upsert
+
+
+_PG_COUNTS = _pg_counts()
+_SQLITE_COUNTS = _sqlite_counts()
+_INSERT_FINGERPRINTS = dedup_fingerprints.insert()
+_INSERT_KEYS = dedup_story_keys.insert()
+
+
+def insert_fingerprints(conn: sa.Connection, article_id: int, hashes: Sequence[int]) -> None:
+    if not hashes:
+        return
+    if _is_pg(conn):
+        conn.execute(_PG_FINGERPRINTS, {"b_hashes": list(hashes), "b_article": article_id})
+    else:
+        conn.execute(_INSERT_FINGERPRINTS, [{"hash": h, "article_id": article_id} for h in hashes])
+
+
+def insert_keys(
+    conn: sa.Connection,
+    article_id: int,
+    story_id: int,
+    published_at: datetime,
+    keys: Sequence[str],
+) -> None:
+    if not keys:
+        return
+    if _is_pg(conn):
+        params = {
+            "b_keys": list(keys),
+            "b_article": article_id,
+            "b_story": story_id,
+            "b_published": published_at,
+        }
+        conn.execute(_PG_KEYS, params)
+        return
+    conn.execute(
+        _INSERT_KEYS,
+        [
+            {"key": k, "article_id": article_id, "story_id": story_id, "published_at": published_at}
+            for k in keys
+        ],
+    )
+
+
+def add_counts(conn: sa.Connection, keys: Mapping[str, int]) -> None:
+    """Add `keys` (key -> amount, sorted by key on the way) to the counts; may be negative."""
+    if not keys:
+        return
+    ordered = sorted(keys.items())
+    if _is_pg(conn):
+        params = {"b_keys": [k for k, _ in ordered], "b_counts": [n for _, n in ordered]}
+        conn.execute(_PG_COUNTS, params)
+    else:
+        conn.execute(_SQLITE_COUNTS, [{"key": k, "count": n} for k, n in ordered])
+    if any(n < 0 for n in keys.values()):
+        conn.execute(_DROP_EMPTY_COUNTS)
+
+
+_GET_COUNTS = {
+    True: _COUNTS.where(dedup_key_counts.c.key == sa.any_(_array("b_keys", sa.String))),
+    False: _COUNTS.where(dedup_key_counts.c.key.in_(sa.bindparam("b_keys", expanding=True))),
+}
+
+
+def get_counts(conn: sa.Connection, keys: Sequence[str]) -> dict[str, int]:
+    rows = conn.execute(_GET_COUNTS[_is_pg(conn)], {"b_keys": list(keys)}).all()
+    return {str(r[0]): int(r[1]) for r in rows}
