@@ -125,9 +125,10 @@ class DedupIndex:
         """Decide whether `item` is a copy and which story it belongs to; record it."""
         if conn.dialect.name == "postgresql":
             conn.execute(sql.ADVISORY_LOCK)
-        known = conn.execute(sql.KNOWN, {"b_article": item.article_id}).first()
-        if known is not None:
-            return DedupResult(known.copy_of, known.story_id, known.reason)
+        if not item.fresh:
+            known = conn.execute(sql.KNOWN, {"b_article": item.article_id}).first()
+            if known is not None:
+                return DedupResult(known.copy_of, known.story_id, known.reason)
         seen_at = _utc(item.fetched)
         p = _Prepared(
             item=item,

@@ -14,7 +14,8 @@ class DedupInput:
 
     `fingerprints` may be computed beforehand (in a worker process) with
     :func:`monitor.dedup.prepare_fingerprints` from the same title and text; when it is None the
-    index computes it.
+    index computes it. `fresh` says the article was stored in this very transaction, so it cannot
+    have been classified before (the index skips looking for an earlier decision).
     """
 
     article_id: int
@@ -25,6 +26,7 @@ class DedupInput:
     fetched: datetime
     source: str
     fingerprints: Fingerprints | None = None
+    fresh: bool = False
 
 
 @dataclass(frozen=True)

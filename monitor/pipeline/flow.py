@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import threading
 import time
 from collections.abc import Callable, Coroutine, Sequence
@@ -78,11 +79,24 @@ class PipelineDeps:
     rng: Random = field(default_factory=Random)
 
 
+GIL_SWITCH_INTERVAL = 0.0005  # seconds; CPython's default is 0.005
+
+
+def _shorten_gil_switch() -> None:
+    """Hand the GIL over sooner. The writer releases it for every SQL statement (~20 per
+    article) and then waits to get it back while the fetch loop runs Python; with CPython's
+    default 5 ms switch interval that wait, not the work, set the writer's pace (the loopback
+    farm: about 1.5x the articles per second at 0.5 ms). Only ever shortened."""
+    if sys.getswitchinterval() > GIL_SWITCH_INTERVAL:
+        sys.setswitchinterval(GIL_SWITCH_INTERVAL)
+
+
 class Pipeline:
     """Runs polls on the fetch loop; thread-safe `submit`, `drain` and `close`."""
 
     def __init__(self, deps: PipelineDeps, *, max_sources: int | None = None) -> None:
         self.deps = deps
+        _shorten_gil_switch()
         fetch = deps.settings.fetch
         self.max_sources = max_sources or 4 * fetch.concurrency
         self._work_slots_n = 2 * fetch.concurrency

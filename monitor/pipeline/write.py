@@ -65,7 +65,7 @@ def group(
         "fetched": article.fetched_at,
         "source": article.source,
     }
-    decision = grouper.classify(conn, DedupInput(**fields, fingerprints=prepared))
+    decision = grouper.classify(conn, DedupInput(**fields, fingerprints=prepared, fresh=True))
     same_url = repo.find_by_canonical_url(conn, article.canonical_url, article_id)
     if decision.copy_of is None and same_url is not None and same_url["story_id"] is not None:
         original = int(same_url["copy_of"] or same_url["id"])
