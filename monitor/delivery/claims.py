@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine, and_, func, or_, select, update
 from monitor.delivery.outbox import PENDING, SENT
 from monitor.delivery.plan import IMMEDIATE, Due
 from monitor.delivery.tables import delivery_channels
+from monitor.storage.db import READ_ONLY
 from monitor.storage.tables import alerts, deliveries
 
 
@@ -58,7 +59,7 @@ def held(engine: Engine, token: str) -> list[Due]:
         .where(deliveries.c.lease_owner == token, deliveries.c.state == PENDING)
         .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
     )
-    with engine.connect() as conn:
+    with engine.connect().execution_options(**{READ_ONLY: True}) as conn:
         rows = conn.execute(query).all()
     return [
         Due(delivery_id=int(r.id), alert_id=int(r.alert_id), channel=str(r.channel),

@@ -19,6 +19,7 @@ from monitor.delivery.outbox import FAILED, PENDING, SENT
 from monitor.delivery.tables import operator_notices
 from monitor.errors import DeliveryError
 from monitor.notify.base import AlertMessage, Notifier, PassageView
+from monitor.storage.db import READ_ONLY
 
 log = logging.getLogger(__name__)
 MAX_NOTICE_ATTEMPTS = 12
@@ -66,7 +67,7 @@ Runner = Callable[[Callable[[], None], str], DeliveryError | None]
 def send_notices(engine: Engine, notifiers: Mapping[str, Notifier], now: datetime,
                  run: Runner, rng: random.Random) -> int:
     """Send due notices; returns how many were accepted."""
-    with engine.connect() as conn:
+    with engine.connect().execution_options(**{READ_ONLY: True}) as conn:
         rows = conn.execute(select(operator_notices).where(
             operator_notices.c.state == PENDING, operator_notices.c.next_attempt_at <= now,
         ).order_by(operator_notices.c.id).limit(50)).mappings().all()

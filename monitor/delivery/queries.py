@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, Engine, exists, select, update
 
 from monitor.delivery.outbox import PENDING
 from monitor.delivery.tables import delivery_progress
+from monitor.storage.db import READ_ONLY
 from monitor.storage.tables import alerts, deliveries
 
 
@@ -44,7 +45,7 @@ def list_alerts(engine: Engine, *, since: datetime | None, state: str | None,
     if state is not None:
         query = query.where(exists().where(deliveries.c.alert_id == alerts.c.id,
                                            deliveries.c.state == state))
-    with engine.connect() as conn:
+    with engine.connect().execution_options(**{READ_ONLY: True}) as conn:
         rows = conn.execute(query).mappings().all()
         ids = [int(r["id"]) for r in rows]
         found = conn.execute(select(deliveries).where(deliveries.c.alert_id.in_(ids))

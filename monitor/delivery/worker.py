@@ -37,6 +37,7 @@ from monitor.delivery.settings import DeliverySettings
 from monitor.delivery.tables import delivery_progress
 from monitor.errors import DeliveryError
 from monitor.notify.base import AlertBatch, BatchNotifier, ChannelPolicy, Notifier
+from monitor.storage.db import READ_ONLY
 
 log = logging.getLogger(__name__)
 
@@ -168,7 +169,7 @@ class DeliveryWorker:
 
     def _prepare(self, send: Send, now: datetime) -> _Prepared:
         notifier = self._notifiers.get(send.channel)
-        with self._engine.connect() as conn:
+        with self._engine.connect().execution_options(**{READ_ONLY: True}) as conn:
             alerts = messages_for(conn, [d.alert_id for d in send.items], self._carriers)
             updates = [] if send.kind != "digest" else story_updates(
                 conn, channel=send.channel, rule=send.items[0].rule,
