@@ -1,21 +1,22 @@
 """The deduplication index's SQL, built once per dialect (the writer runs it for every article).
 
 Executing the same statement object skips SQLAlchemy's statement construction and cache-key
-generation, which cost more than SQLite itself on the writer's hot path. On PostgreSQL the
-per-article lists (fingerprints looked up, fingerprints and story keys stored, key counts added)
-travel as ONE array parameter (`= ANY(:array)`, `unnest(:array)`): one round trip and one
-statement text whatever the list's length, so the server can reuse its plan. SQLite, in process,
-takes expanding `IN` lists and `executemany`.
+generation, which cost more than SQLite itself on the writer's hot path. The per-article lists
+(fingerprints looked up, fingerprints and story keys stored, key counts added) travel as ONE
+parameter: a PostgreSQL array (`= ANY(:array)`, `unnest(:array)`), a JSON array on SQLite
+(`json_each(:json)`). One statement and one statement text whatever the list's length: the
+server reuses its plan, SQLite its prepared statement, and no Python runs per list item.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 
 from monitor.dedup.tables import (
     dedup_documents,
@@ -63,8 +64,19 @@ def _array(name: str, item: Any) -> sa.BindParameter[Any]:
     return sa.bindparam(name, type_=postgresql.ARRAY(item))
 
 
+def _json_values(name: str) -> sa.Select[Any]:
+    """SQLite: the values of the JSON array bound to `name`."""
+    values = sa.func.json_each(sa.bindparam(name)).table_valued("value")
+    return sa.select(values.c.value)
+
+
 def _is_pg(conn: sa.Connection) -> bool:
     return conn.dialect.name == "postgresql"
+
+
+def _list(conn: sa.Connection, values: Sequence[Any]) -> Any:
+    """A list as the dialect's one parameter: an array, or a JSON array for SQLite."""
+    return list(values) if _is_pg(conn) else json.dumps(list(values))
 
 
 class Lookups:
@@ -84,7 +96,7 @@ class Lookups:
             pg: self._copy_candidates(
                 _prints.hash == sa.any_(_array("b_prints", sa.BigInteger))
                 if pg
-                else _prints.hash.in_(sa.bindparam("b_prints", expanding=True)),
+                else _prints.hash.in_(_json_values("b_prints")),
                 max_candidates,
             )
             for pg in (True, False)
@@ -93,7 +105,7 @@ class Lookups:
             pg: self._story_candidates(
                 _keys.key == sa.any_(_array("b_keys", sa.String))
                 if pg
-                else _keys.key.in_(sa.bindparam("b_keys", expanding=True)),
+                else _keys.key.in_(_json_values("b_keys")),
                 max_candidates,
             )
             for pg in (True, False)
@@ -138,7 +150,7 @@ class Lookups:
         self, conn: sa.Connection, prints: list[int], need: int, cutoff: datetime
     ) -> Sequence[sa.Row[Any]]:
         """Stored articles in the window sharing at least `need` of `prints`, most shared first."""
-        params = {"b_prints": prints, "b_need": need, "b_cutoff": cutoff}
+        params = {"b_prints": _list(conn, prints), "b_need": need, "b_cutoff": cutoff}
         return conn.execute(self._copy[_is_pg(conn)], params).all()
 
     def story_candidates(
@@ -153,7 +165,7 @@ class Lookups:
     ) -> Sequence[sa.Row[Any]]:
         """Write-ups published in [start, end] sharing at least `need` of `keys`."""
         params = {
-            "b_keys": keys,
+            "b_keys": _list(conn, keys),
             "b_from": start,
             "b_to": end,
             "b_need": need,
@@ -197,28 +209,29 @@ def _pg_counts() -> sa.Executable:
     return upsert
 
 
-def _sqlite_counts() -> sa.Executable:
-    statement = sqlite.insert(dedup_key_counts)
-    upsert: sa.Executable = statement.on_conflict_do_update(
-        index_elements=[dedup_key_counts.c.key],
-        set_={"count": dedup_key_counts.c.count + statement.excluded.count},
-    )
-    return upsert
-
-
 _PG_COUNTS = _pg_counts()
-_SQLITE_COUNTS = _sqlite_counts()
-_INSERT_FINGERPRINTS = dedup_fingerprints.insert()
-_INSERT_KEYS = dedup_story_keys.insert()
+_SQLITE_FINGERPRINTS = sa.text(
+    "INSERT INTO dedup_fingerprints (hash, article_id) "
+    "SELECT value, :b_article FROM json_each(:b_hashes)"
+)
+_SQLITE_KEYS = sa.text(
+    'INSERT INTO dedup_story_keys ("key", article_id, story_id, published_at) '
+    "SELECT value, :b_article, :b_story, :b_published FROM json_each(:b_keys)"
+).bindparams(sa.bindparam("b_published", type_=sa.DateTime(timezone=True)))
+# "WHERE true": SQLite's parser would otherwise read the ON of ON CONFLICT as a join's.
+_SQLITE_COUNTS = sa.text(
+    'INSERT INTO dedup_key_counts ("key", count) '
+    "SELECT k.value, n.value FROM json_each(:b_keys) AS k "
+    "JOIN json_each(:b_counts) AS n ON n.key = k.key WHERE true "
+    'ON CONFLICT ("key") DO UPDATE SET count = dedup_key_counts.count + excluded.count'
+)
 
 
 def insert_fingerprints(conn: sa.Connection, article_id: int, hashes: Sequence[int]) -> None:
     if not hashes:
         return
-    if _is_pg(conn):
-        conn.execute(_PG_FINGERPRINTS, {"b_hashes": list(hashes), "b_article": article_id})
-    else:
-        conn.execute(_INSERT_FINGERPRINTS, [{"hash": h, "article_id": article_id} for h in hashes])
+    statement = _PG_FINGERPRINTS if _is_pg(conn) else _SQLITE_FINGERPRINTS
+    conn.execute(statement, {"b_hashes": _list(conn, hashes), "b_article": article_id})
 
 
 def insert_keys(
@@ -230,22 +243,13 @@ def insert_keys(
 ) -> None:
     if not keys:
         return
-    if _is_pg(conn):
-        params = {
-            "b_keys": list(keys),
-            "b_article": article_id,
-            "b_story": story_id,
-            "b_published": published_at,
-        }
-        conn.execute(_PG_KEYS, params)
-        return
-    conn.execute(
-        _INSERT_KEYS,
-        [
-            {"key": k, "article_id": article_id, "story_id": story_id, "published_at": published_at}
-            for k in keys
-        ],
-    )
+    params = {
+        "b_keys": _list(conn, keys),
+        "b_article": article_id,
+        "b_story": story_id,
+        "b_published": published_at,
+    }
+    conn.execute(_PG_KEYS if _is_pg(conn) else _SQLITE_KEYS, params)
 
 
 def add_counts(conn: sa.Connection, keys: Mapping[str, int]) -> None:
@@ -253,21 +257,21 @@ def add_counts(conn: sa.Connection, keys: Mapping[str, int]) -> None:
     if not keys:
         return
     ordered = sorted(keys.items())
-    if _is_pg(conn):
-        params = {"b_keys": [k for k, _ in ordered], "b_counts": [n for _, n in ordered]}
-        conn.execute(_PG_COUNTS, params)
-    else:
-        conn.execute(_SQLITE_COUNTS, [{"key": k, "count": n} for k, n in ordered])
+    params = {
+        "b_keys": _list(conn, [k for k, _ in ordered]),
+        "b_counts": _list(conn, [n for _, n in ordered]),
+    }
+    conn.execute(_PG_COUNTS if _is_pg(conn) else _SQLITE_COUNTS, params)
     if any(n < 0 for n in keys.values()):
         conn.execute(_DROP_EMPTY_COUNTS)
 
 
 _GET_COUNTS = {
     True: _COUNTS.where(dedup_key_counts.c.key == sa.any_(_array("b_keys", sa.String))),
-    False: _COUNTS.where(dedup_key_counts.c.key.in_(sa.bindparam("b_keys", expanding=True))),
+    False: _COUNTS.where(dedup_key_counts.c.key.in_(_json_values("b_keys"))),
 }
 
 
 def get_counts(conn: sa.Connection, keys: Sequence[str]) -> dict[str, int]:
-    rows = conn.execute(_GET_COUNTS[_is_pg(conn)], {"b_keys": list(keys)}).all()
+    rows = conn.execute(_GET_COUNTS[_is_pg(conn)], {"b_keys": _list(conn, keys)}).all()
     return {str(r[0]): int(r[1]) for r in rows}
