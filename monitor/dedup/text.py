@@ -86,7 +86,11 @@ def paragraphs(text: str) -> list[str]:
 
 def is_boilerplate(paragraph: str) -> bool:
     """True for a short paragraph that reads like site furniture rather than reporting."""
-    words = tokens(paragraph)
+    return _boilerplate_words(tokens(paragraph))
+
+
+def _boilerplate_words(words: list[str]) -> bool:
+    """:func:`is_boilerplate` given the paragraph's folded tokens."""
     if not words:
         return True
     if len(words) > _BOILERPLATE_MAX_WORDS:
@@ -103,10 +107,14 @@ def content_paragraphs(text: str) -> list[str]:
 
 
 def content_tokens(text: str) -> list[str]:
-    """The folded tokens of the reporting in `text`: boilerplate paragraphs removed."""
+    """The folded tokens of the reporting in `text`: boilerplate paragraphs removed.
+
+    Each paragraph is folded and tokenised once, for the boilerplate test and the result."""
     out: list[str] = []
-    for paragraph in content_paragraphs(text):
-        out.extend(tokens(paragraph))
+    for paragraph in paragraphs(text):
+        words = tokens(paragraph)
+        if not _boilerplate_words(words):
+            out.extend(words)
     return out
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 
 from monitor.dedup import shingles as sh
@@ -69,3 +70,38 @@ def test_two_excerpts_sharing_a_long_passage_are_copies() -> None:
     assert sh.is_copy(found, sh.CopyThresholds())
     short = sh.overlap(sh.shingle_hashes(a[:40] + _words(20, 14)), sh.shingle_hashes(b))
     assert short.shared < 30 and not sh.is_copy(short, sh.CopyThresholds())
+
+
+def _blake32(shingle: str) -> int:
+    """The shingle hash as first defined: stored values must keep comparing equal to new ones."""
+    return int.from_bytes(
+        hashlib.blake2b(shingle.encode("utf-8"), digest_size=4).digest(), "little"
+    )
+
+
+def test_shingle_hashes_keep_their_stored_values() -> None:
+    assert sh.shingle_sequence(["wagner", "group", "killed", "civilians", "in", "moura"]) == [
+        _blake32("wagner group killed civilians in"),
+        _blake32("group killed civilians in moura"),
+    ]
+    assert sh.shingle_sequence(["segou"]) == [_blake32("segou")]
+    assert sh.shingle_sequence(["a", "b", "c", "d", "e"]) == [
+        1244911149
+    ]  # a value stored by earlier versions
+    words = ["مرتزقه", "قتلوا", "😀", "", "ß", "中文", "x" * 40, "1,000"]
+    for k in range(-1, 9):
+        count = max(len(words) - k + 1, 1)
+        expected = [_blake32(" ".join(words[i : i + k])) for i in range(count)]
+        assert sh.shingle_sequence(words, k) == expected, k
+
+
+def test_fingerprints_are_the_minimum_of_every_window() -> None:
+    rng = random.Random(4)
+    for _ in range(500):
+        sequence = [rng.randrange(2**32) for _ in range(rng.randrange(1, 50))]
+        window = rng.randrange(1, 12)
+        if len(sequence) <= window:
+            expected = {min(sequence)}
+        else:
+            expected = {min(sequence[i : i + window]) for i in range(len(sequence) - window + 1)}
+        assert sh.fingerprints(sequence, window) == expected
