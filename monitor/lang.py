@@ -42,9 +42,9 @@ def _identifier() -> Any:
 
 def detect_language(title: str, text: str) -> str | None:
     """The ISO 639-1 code of the article's language, or None when unsure or too short."""
-    sample = f"{title}\n{text}"[:SAMPLE_CHARS]
-    letters = sum(1 for ch in sample if ch.isalpha())
-    if letters < MIN_LETTERS:
+    # the title and the start of the text, without copying a long text first
+    sample = f"{title[:SAMPLE_CHARS]}\n{text[:SAMPLE_CHARS]}"[:SAMPLE_CHARS]
+    if sum(map(str.isalpha, sample)) < MIN_LETTERS:
         return None
     ranked = _identifier().rank(sample)
     best = str(ranked[0][0])
