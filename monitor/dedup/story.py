@@ -1,16 +1,19 @@
 """Story features and the conservative decision that two independent write-ups report one event.
 
 An article is reduced to a set of prefixed keys: ``e:`` names (capitalised words: places,
-people, organisations), ``n:`` numbers other than years, ``k:`` casualty figures (numbers next to
-"killed", "dead", "civilians"...), ``t:`` headline words. Two write-ups belong to one story when,
-within a few days of one another, they share enough *rare* names and numbers (weighted by inverse
-document frequency over the stories of the window) and do not contradict each other's casualty
-figures. Merging two incidents hides an event, so every test errs towards keeping stories apart.
+people, organisations; not the words of a title-case headline, not words the text also writes in
+lower case, not the common nouns of a German text), ``n:`` numbers other than years, ``k:``
+casualty figures (numbers next to "killed", "dead", "civilians"...), ``t:`` headline words, ``h:``
+the whole headline. Two write-ups belong to one story when, within a few days of one another,
+they share enough *rare* names and numbers (weighted by inverse document frequency over the
+stories of the window) and do not contradict each other's casualty figures. Merging two
+incidents hides an event, so every test errs towards keeping stories apart.
 
 Weights do not depend on arrival order where it matters: a key's weight is the smaller of a fixed
-weight for its kind (names count, small numbers and headline words little, a list of names every
-regional story carries almost nothing) and its inverse document frequency over the window with a
-large prior, which only lowers the weight of names that very many stories of a big window carry.
+weight for its kind (names count, outlets a story is attributed to, small numbers and headline
+words little, a list of names every regional story carries almost nothing, in the languages of
+the region's press) and its inverse document frequency over the window with a large prior,
+which only lowers the weight of names that very many stories of a big window carry.
 Explicit calendar dates (``d:`` "3 March") and casualty figures (``k:``) are vetoes only.
 """
 
@@ -47,7 +50,17 @@ _STOP = frozenset(
     le la les un une des du de et ou mais dans sur pour par avec en au aux ce cette ces il elle
     ils elles nous vous son sa ses leur leurs qui que quoi dont selon depuis lors apres avant
     lundi mardi mercredi jeudi vendredi samedi dimanche janvier fevrier mars avril mai juin
-    juillet aout septembre octobre novembre decembre"""
+    juillet aout septembre octobre novembre decembre
+    enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre
+    lunes martes miercoles jueves viernes sabado domingo
+    janeiro fevereiro marco maio junho julho setembro outubro dezembro segunda terca quarta
+    quinta sexta
+    gennaio febbraio aprile maggio giugno luglio settembre ottobre dicembre lunedi martedi
+    mercoledi giovedi venerdi sabato
+    januar februar marz juni juli oktober dezember montag dienstag mittwoch donnerstag freitag
+    samstag sonntag
+    januari februari maret mei agustus desember senin selasa rabu kamis jumat sabtu minggu
+    maart mei augustus"""
     )
 )
 # Names nearly every story of the region and the wires carries: countries and their people,
@@ -68,7 +81,39 @@ COMMON_NAMES = frozenset(
     nations unies unis minusma army armee government gouvernement ministry ministere minister
     ministre president police human rights watch amnesty international reporters god allah
     twitter facebook telegram whatsapp youtube monday tuesday wednesday thursday friday
-    saturday sunday read share"""
+    saturday sunday read share
+    unicef ocha unhcr icc cpi ngo ong pbb uno onu islam islamic muslim muslims
+    malische malischen malier malien malinese maliano maliana maliani maliense
+    malienses rusia rusa rusas rusos russo russa russi russos russas russland russisch
+    russischen russen rusland russische rusia russia moskau moscu mosca moskou moskow
+    kremlin kreml cremlino francia frankreich frankrijk prancis franca francesa frances
+    francese franzosisch franse ucrania ucraina ukraina ukrainer oekraine libia libyen libie
+    siria syrien suriah syrie sudan soedan mozambique mozambico mosambik republica repubblica
+    republik republiek centrafrica zentralafrika afrika afrique africa africano
+    africana africani africanos afrikanische afrikaanse eropa europa europe europeo europea
+    jerman alemania germania deutschland duitsland germany german amerika serikat estados
+    unidos stati uniti vereinigte staaten verenigde staten barat occidental occidentale
+    westlichen westerse burkina sahel sahelien
+    advertisement reply rss home menu login newsletter subscribe comments comment cookies
+    privacy contact search skip content print email copyright redaksi naskah siber pedoman
+    iklan berita baca kirim publicite publicidad pubblicita werbung anzeige reclame
+    commentaires comentarios commenti kommentare reacties
+    prigozhin prigojine prigoschin prigozhine putin poutine lavrov goita utkin bakhmut soledar
+    project data location event forces force council committee office commission people
+    report news agency service security defense defence armed union front movement coalition
+    party research centre center institute foundation network court crisis national
+    мали малі оон россия росії россии вагнер вагнера вагнеровцы вагнерівці пригожин путин
+    африки африці"""
+    )
+)
+# Outlets and report sources write-ups attribute their story to ("The Guardian reported",
+# "according to RFI", "Human Rights Watch said"). Shared, they are evidence but not rare evidence:
+# one outlet publishes many stories on one region in a few days.
+OUTLET_NAMES = frozenset(
+    _words(
+        """guardian times post telegraph independent observer economist rfi cnn dw welle tass ria
+    novosti interfax monde figaro liberation jeune croix spiegel zeit faz welt corriere ansa
+    efe pais lusa kompas tempo detik antara africanews france24 euronews hrw acled"""
     )
 )
 _NUMBER_WORDS = {
@@ -128,7 +173,7 @@ def extract_features(title: str, text: str, when: datetime) -> StoryFeatures:
 def story_keys(title: str, text: str) -> frozenset[str]:
     """The story keys of a write-up (see the module docstring)."""
     keys: set[str] = set()
-    keys.update(f"e:{name}" for name in _names(title + ".\n" + text))
+    keys.update(f"e:{name}" for name in _names(title, text))
     words = _join_compound_numbers(tokens(text))
     for i, word in enumerate(words):
         number = _number(word)
@@ -219,7 +264,55 @@ def _number(word: str) -> str | None:
     return spelled if spelled and int(spelled) >= 2 else None
 
 
-def _names(text: str) -> set[str]:
+def _names(title: str, text: str) -> set[str]:
+    """The names of a write-up: capitalised words of its text that are not common words.
+
+    A title in title case ("Rights Group Says Army Executed Civilians") capitalises every word,
+    so its words count only when the text spells them as names too. A capitalised word that the
+    text also writes in lower case ("Forces" and "forces") is a common word. In a text that
+    capitalises its nouns (German), a capitalised word with a common noun ending ("Soldaten",
+    "Hinrichtungen") is taken for a noun, not a name.
+    """
+    found = _capitalised(text)
+    if not _title_case(title):
+        found |= _capitalised(title)
+    lower = {fold(w) for w in _WORD.findall(text) if w[0].islower()}
+    names = {n for n in found if n not in lower}
+    if _capitalises_nouns(text):
+        names = {n for n in names if not n.endswith(_NOUN_ENDINGS)}
+    return names
+
+
+_NOUN_ENDINGS = tuple(
+    _words(
+        """ung ungen heit keit schaft schaften ion ionen tat nis nisse ismus ling linge chen lein
+    en er e el ern um ten tur ik ie ei"""
+    )
+)
+
+
+def _title_case(title: str) -> bool:
+    words = [w for w in _WORD.findall(title) if len(w) > 3 and not w[0].isdigit()]
+    return len(words) >= 3 and sum(w[0].isupper() for w in words) / len(words) >= 0.6
+
+
+_GERMAN = frozenset(
+    _words("der die das und nicht mit von ist sich den dem auf fur wurde wurden ein eine")
+)
+
+
+def _capitalises_nouns(text: str) -> bool:
+    """Whether the text capitalises common nouns (German): its function words are German and
+    over 38% of its words of four letters or more are capitalised (names and sentence-initial
+    words make at most about a third in English or French news, menus and headlines included)."""
+    words: list[str] = _WORD.findall(text)
+    if len(words) < 30 or sum(fold(w) in _GERMAN for w in words) < 0.05 * len(words):
+        return False
+    long = [w for w in words if len(w) >= 4 and not w[0].isdigit()]
+    return sum(w[0].isupper() for w in long) >= 0.38 * len(long)
+
+
+def _capitalised(text: str) -> set[str]:
     """Capitalised words, keeping a sentence-initial one only if it is also capitalised mid-text.
 
     Of a run of capitalised words ("Yevgeny Prigozhin", "Central African Republic") only the last
@@ -280,7 +373,9 @@ def fixed_weight(key: str) -> float:
     """The weight of a key before the window's frequencies are taken into account."""
     kind, _, value = key.partition(":")
     if kind == "e":
-        return 0.3 if value in COMMON_NAMES else 3.0
+        if value in COMMON_NAMES:
+            return 0.3
+        return 1.5 if value in OUTLET_NAMES else 3.0
     if kind == "n":
         return 2.5 if len(value) >= 2 else 1.0
     if kind == "t":
@@ -337,7 +432,10 @@ def compare(
     def total(keys: Iterable[str]) -> float:
         return sum(weights[k] for k in keys)
 
-    denominator = min(total(scored_a), total(scored_b))
+    # Two different headlines are no evidence against one story (outlets retitle): an unshared
+    # headline hash stays out of the denominator.
+    unshared_headlines = {k for k in (scored_a | scored_b) - shared if k.startswith("h:")}
+    denominator = min(total(scored_a - unshared_headlines), total(scored_b - unshared_headlines))
     score = total(shared) / denominator if denominator > 0 else 0.0
     rare = tuple(sorted(k for k in shared if weights[k] >= thresholds.rare_weight))
     # An identical headline is strong evidence but not enough alone: it stands for one rare key.

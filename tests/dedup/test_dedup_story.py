@@ -107,3 +107,52 @@ def test_an_identical_headline_stands_for_one_rare_key() -> None:
 def test_spun_casualty_words_keep_their_figures() -> None:
     keys = story_keys("x", "Gunmen slew 31 non-combatants; 18 persons perished in the fire.")
     assert {"k:31", "k:18"} <= keys
+
+
+def test_a_title_case_headline_adds_no_names() -> None:
+    keys = story_keys(
+        "Rights Group Says Army And Foreign Fighters Executed Civilians",
+        "Soldiers and foreign fighters executed 14 villagers near Dorolo, the group said.",
+    )
+    names = {k for k in keys if k.startswith("e:")}
+    assert names == {"e:dorolo"}
+    assert "t:executed" in keys  # the headline's words still count as headline words
+
+
+def test_a_word_the_text_also_writes_in_lower_case_is_no_name() -> None:
+    keys = story_keys(
+        "Raid near Dorolo",
+        "Witnesses said Special Forces entered Dorolo at dawn. The forces left by noon.",
+    )
+    assert "e:dorolo" in keys and "e:forces" not in keys
+
+
+def test_the_common_nouns_of_a_german_text_are_not_names() -> None:
+    text = (
+        "Nach Angaben von Zeugen haben Soldaten der Armee und Söldner in dem Dorf Dorolo am"
+        " Morgen mindestens 14 Menschen getötet. Die Leichen der Opfer wurden von den Familien"
+        " in der Nähe der Grenze gefunden. Die Regierung in Bamako hat sich zu den Vorwürfen"
+        " nicht geäußert, die Hinrichtungen seien nach Angaben der Quellen eine Vergeltung."
+    )
+    names = {k for k in story_keys("Massaker in Dorolo", text) if k.startswith("e:")}
+    assert "e:dorolo" in names
+    assert not names & {"e:soldaten", "e:menschen", "e:leichen", "e:hinrichtungen", "e:quellen"}
+    # the same words in an English text are names only when the text capitalises them mid-sentence
+    english = story_keys("x", "Witnesses said 14 people died in Dorolo. Rescuers found Leichen.")
+    assert "e:leichen" in english
+
+
+def test_a_shared_outlet_is_evidence_but_not_rare() -> None:
+    """Two different stories one outlet ran on the same days share its name and little else."""
+    a = StoryFeatures(frozenset({"e:guardian", "e:moura", "n:500", "e:sanakoro"}), WHEN)
+    b = StoryFeatures(frozenset({"e:guardian", "e:moura", "n:500", "e:tiema"}), WHEN)
+    match = compare(a, b, df={}, stories=0, thresholds=StoryThresholds())
+    assert not match.same and "e:guardian" not in match.rare_shared
+
+
+def test_different_headlines_do_not_count_against_one_story() -> None:
+    shared = frozenset({"e:dorolo", "e:kessa", "n:14"})
+    a = StoryFeatures(shared | {"h:aaaa", "e:sanakoro"}, WHEN)
+    b = StoryFeatures(shared | {"h:bbbb", "e:tiema"}, WHEN)
+    match = compare(a, b, df={}, stories=0, thresholds=StoryThresholds())
+    assert match.same and match.score == 8.5 / 11.5, match.reason
