@@ -210,10 +210,12 @@ def pipeline_table(pages: Sequence[Page], result: RunResult) -> list[str]:
         return same_story(a, b) and overlap(grams[a], grams[b]) >= COPY_OVERLAP
 
     merged = {
-        story
+        story: sorted(
+            {by_id[i].event or "" for i in ids if result.story.get(i) == story and by_id[i].event}
+        )
         for story in set(result.story.values())
-        if len({by_id[i].event for i in ids if result.story.get(i) == story and by_id[i].event}) > 1
     }
+    merged = {story: events for story, events in merged.items() if len(events) > 1}
     stored = sum(1 for i in ids if result.language.get(i))
     right = sum(1 for i in ids if (result.language.get(i) or "").split("-")[0] == by_id[i].language)
     return [
@@ -225,6 +227,10 @@ def pipeline_table(pages: Sequence[Page], result: RunResult) -> list[str]:
             + (f" (missed: {', '.join(missed)})" if missed else ""),
         ),
         row("alerts", len(result.alerted)),
+        row(
+            "alerts beyond one per final story (stories joined after each alerted)",
+            len(result.alerted) - len(alerted_stories),
+        ),
         row("syndication groups with 2+ pages", len(shared)),
         row(
             "groups with more than one alert",
@@ -239,7 +245,11 @@ def pipeline_table(pages: Sequence[Page], result: RunResult) -> list[str]:
             "story pairs (same wire story): precision / recall",
             pairs_cell(*pair_scores(ids, same_story, result.story)),
         ),
-        row("stories merging distinct labelled events", len(merged)),
+        row(
+            "stories merging distinct labelled events",
+            f"{len(merged)}"
+            + (f" ({'; '.join(' + '.join(e) for e in merged.values())})" if merged else ""),
+        ),
         row("stored language: set / correct", f"{stored} / {right} of {len(ids)}"),
     ]
 

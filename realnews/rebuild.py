@@ -4,11 +4,12 @@ The texts of the real-news corpus are third-party and are not in the repository.
 them, run the queries listed in README.md against the `pages` corpus, save each JSON answer in a
 directory, then:
 
-    .venv/bin/python -m realnews.rebuild ANSWERS_DIR [--texts /work/realnews-texts]
+    .venv/bin/python -m realnews.rebuild ANSWERS_DIR [MORE_DIRS...] [--texts /work/realnews-texts]
 
 Every result whose URL is labelled in labels.jsonl becomes ``<id>.txt``: the headline on the
 first line (the excerpt's first line when it is headline-like, else the words of the URL slug),
-then the excerpt's paragraphs. Existing files are left alone unless ``--overwrite`` is given.
+then the excerpt's paragraphs (see ``page_text``); a page found by several queries gets its
+longest excerpt. Existing files are left alone unless ``--overwrite`` is given.
 """
 
 from __future__ import annotations
@@ -32,6 +33,11 @@ def url_key(url: str) -> str:
     return unquote(url).strip().rstrip("/").casefold()
 
 
+def bare_key(url: str) -> str:
+    """The URL key without its query string (tracking parameters such as ``?traffic_source=``)."""
+    return url_key(url.split("?", 1)[0])
+
+
 def slug_title(url: str) -> str:
     path = unquote(urlsplit(url).path).rstrip("/")
     slug = path.rsplit("/", 1)[-1] or urlsplit(url).netloc
@@ -39,12 +45,42 @@ def slug_title(url: str) -> str:
     return re.sub(r"[-_]+", " ", slug).strip().capitalize()
 
 
+_LETTER_WORD = re.compile(r"[^\W\d_]{2,}")
+
+
+def headline_like(line: str) -> bool:
+    """Three or more words of letters, not a sentence: not a menu item, page number or site
+    name."""
+    return (
+        len(line) <= MAX_HEADLINE
+        and (line[0].isalnum() or line[0] in "'\"‘“«¿¡")  # not "← Back to News", "• en"
+        and not line.endswith((".", ",", ":"))
+        and len(_LETTER_WORD.findall(line)) >= 3
+        and "|" not in line
+    )
+
+
+def lede_title(line: str, size: int = 100) -> str:
+    """A headline made from the start of the first paragraph (what feeds do for untitled items)."""
+    if len(line) <= size:
+        return line
+    return line[:size].rsplit(" ", 1)[0] + "…"
+
+
 def page_text(url: str, excerpt: str) -> str:
+    """Headline (the excerpt's first line when headline-like, else the URL slug when it has
+    words, else the start of the first paragraph), then the excerpt's paragraphs."""
     lines = [ln.strip() for ln in DATE_PREFIX.sub("", excerpt).splitlines() if ln.strip()]
-    if lines and len(lines[0]) <= MAX_HEADLINE and not lines[0].endswith((".", ",", ":")):
+    if lines and headline_like(lines[0]):
         title, body = lines[0], lines[1:]
     else:
-        title, body = slug_title(url), lines
+        slug = slug_title(url)
+        body = lines
+        if headline_like(slug):
+            title = slug
+        else:
+            prose = [ln for ln in lines if len(_LETTER_WORD.findall(ln)) >= 8]
+            title = lede_title(prose[0]) if prose else slug
     return "\n".join([title, *body]) + "\n"
 
 
@@ -58,17 +94,25 @@ def results(answers: Path) -> Iterable[tuple[str, str]]:
 
 def main(argv: Iterable[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("answers", type=Path, help="directory of saved JSON answers")
+    parser.add_argument("answers", type=Path, nargs="+", help="directories of saved JSON answers")
     parser.add_argument("--texts", type=Path, default=DEFAULT_TEXTS)
     parser.add_argument("--overwrite", action="store_true")
     args = parser.parse_args(list(argv) if argv is not None else None)
-    by_url = {url_key(label.url): label.id for label in load_labels()}
+    labels = load_labels()
+    by_url = {url_key(label.url): label.id for label in labels}
+    # a result whose URL only adds a query string to a labelled URL without one is that page
+    by_bare = {bare_key(lb.url): lb.id for lb in labels if "?" not in lb.url}
+    # A page found by several queries can come with excerpts of different lengths: keep the
+    # longest (the first of equal ones), so the texts do not depend on the order of the answers.
+    best: dict[str, tuple[str, str]] = {}
+    for directory in args.answers:
+        for url, excerpt in results(directory):
+            label_id = by_url.get(url_key(url)) or by_bare.get(bare_key(url))
+            if label_id is not None and len(excerpt) > len(best.get(label_id, ("", ""))[1]):
+                best[label_id] = (url, excerpt)
     args.texts.mkdir(parents=True, exist_ok=True)
     written = 0
-    for url, excerpt in results(args.answers):
-        label_id = by_url.get(url_key(url))
-        if label_id is None:
-            continue
+    for label_id, (url, excerpt) in sorted(best.items()):
         target = args.texts / f"{label_id}.txt"
         if target.exists() and not args.overwrite:
             continue
@@ -76,7 +120,9 @@ def main(argv: Iterable[str] | None = None) -> int:
         written += 1
     missing = sorted(i for i in by_url.values() if not (args.texts / f"{i}.txt").exists())
     print(
-        f"wrote {written} texts; {len(missing)} labelled pages still without text", file=sys.stderr
+        f"wrote {written} texts; {len(missing)} labelled pages still without text"
+        + (f": {', '.join(missing)}" if missing else ""),
+        file=sys.stderr,
     )
     return 0
 
