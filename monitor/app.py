@@ -8,8 +8,8 @@ configuration or constructs these; everything else receives them.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import Future
+from collections.abc import Callable, Iterable, Mapping, Set
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -89,6 +89,7 @@ class App:
         self._async_transport = async_fetch_transport
         self._channel_http = httpx.Client(timeout=30.0, follow_redirects=False, verify=True)
         self._pipeline: Pipeline | None = None
+        self._synced = False  # sources table brought in line with the configuration
         self.metrics = Metrics()
         self.metrics.watch_database(self.engine, clock)  # O (issue 10): gauges read at scrape
         self.rules = RuleEngine.compile(config.ruleset)
@@ -141,8 +142,26 @@ class App:
     # --- the cycle ---------------------------------------------------------------------
 
     def poll_due(self) -> list[SourceOutcome]:
-        """Claim every due, enabled source and poll them all; returns when they are done."""
-        return [f.result() for f in self._claim(limit=None)]
+        """Poll every due, enabled source once; returns when they are done.
+
+        Sources are claimed as the pipeline has room for them (as the daemon does), not all at
+        once, so replicas running cycles at the same time share the sources between them."""
+        claimed: list[Future[SourceOutcome]] = []
+        polled: set[str] = set()
+        pending: set[Future[SourceOutcome]] = set()
+        pipeline = self.pipeline
+        while True:
+            room = pipeline.capacity()
+            new = self._claim(limit=room, exclude=polled)
+            claimed.extend(f for _, f in new)
+            polled.update(name for name, _ in new)
+            pending.update(f for _, f in new)
+            if len(new) < room or not pending:
+                break  # nothing else is due
+            # full: wait until half the room is free (one claim per batch, not per poll)
+            while pending and pipeline.capacity() < max(room // 2, 1):
+                _, pending = wait(pending, return_when=FIRST_COMPLETED)
+        return [f.result() for f in claimed]
 
     def feed_pipeline(self) -> int:
         """Claim no more due sources than the pipeline has room for and hand them over; returns
@@ -151,12 +170,16 @@ class App:
         room = self.pipeline.capacity()
         return len(self._claim(limit=room)) if room else 0
 
-    def _claim(self, *, limit: int | None) -> list[Future[SourceOutcome]]:
+    def _claim(
+        self, *, limit: int | None, exclude: Set[str] = frozenset()
+    ) -> list[tuple[str, Future[SourceOutcome]]]:
         specs = {s.name: s for s in self.config.sources if s.enabled}
-        with self.engine.begin() as conn:
-            sources_repo.sync_sources(conn, specs.values())
+        if not self._synced:  # the configuration is fixed for the App's life: once is enough
+            with self.engine.begin() as conn:
+                sources_repo.sync_sources(conn, specs.values())
+            self._synced = True
         pipeline = self.pipeline
-        busy = pipeline.in_flight()  # still being polled here: never claimed twice
+        busy = pipeline.in_flight() | exclude  # still being polled here: never claimed twice
         claimed = sources_repo.claim_due(
             self.engine,
             [name for name in specs if name not in busy],
@@ -169,7 +192,8 @@ class App:
         with self.engine.connect() as conn:
             conn.execution_options(**{READ_ONLY: True})  # not queued behind the writer
             states = {s.name: s for s in sources_repo.get_states(conn, claimed)}
-        return pipeline.submit([(specs[n], states[n]) for n in claimed])
+        futures = pipeline.submit([(specs[n], states[n]) for n in claimed])
+        return list(zip(claimed, futures, strict=True))
 
     def deliver(self) -> DeliveryReport:
         report = self.delivery.deliver_due()

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, bindparam, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from monitor.config.models import SourceSpec
 from monitor.storage.tables import sources
@@ -81,15 +82,18 @@ def owner_is_dead(owner: str, host: str | None = None) -> bool:
 def sync_sources(conn: Connection, specs: Iterable[SourceSpec]) -> None:
     """Insert rows for new sources; a changed URL resets the validators, the backlog mark
     (so the new feed's existing entries don't alert) and a 410 disabling, not the schedule."""
+    specs = list(specs)
     existing = {row.name: row.url for row in conn.execute(select(sources.c.name, sources.c.url))}
+    missing = [
+        {"name": spec.name, "url": spec.url, "error_count": 0, "backlog_seen": False}
+        for spec in specs
+        if spec.name not in existing
+    ]
+    if missing:  # ON CONFLICT DO NOTHING: replicas starting together insert the same rows
+        insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+        conn.execute(insert(sources).on_conflict_do_nothing(index_elements=["name"]), missing)
     for spec in specs:
-        if spec.name not in existing:
-            conn.execute(
-                sources.insert().values(
-                    name=spec.name, url=spec.url, error_count=0, backlog_seen=False
-                )
-            )
-        elif existing[spec.name] != spec.url:
+        if spec.name in existing and existing[spec.name] != spec.url:
             conn.execute(
                 update(sources)
                 .where(sources.c.name == spec.name)

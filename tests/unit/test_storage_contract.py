@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from monitor.config.models import SourceSpec
 from monitor.delivery.outbox import enqueue
 from monitor.storage import articles_repo, sources_repo
 from monitor.storage.db import open_database
-from monitor.storage.tables import alerts, deliveries
+from monitor.storage.tables import alerts, deliveries, sources
 
 NOW = datetime(2026, 3, 28, 12, 0, tzinfo=UTC)
 
@@ -173,4 +175,35 @@ def test_changing_a_source_url_resets_validators_and_backlog(db_url: str) -> Non
         sources_repo.sync_sources(conn, [SourceSpec(name="s", url="https://ex.org/b")])
         (state,) = sources_repo.get_states(conn)
     assert state.url == "https://ex.org/b" and state.etag is None and not state.backlog_seen
+    engine.dispose()
+
+
+@pytest.mark.postgres
+def test_replicas_starting_together_both_sync_the_sources(pg_url: str) -> None:
+    """Two replicas starting at once on a fresh PostgreSQL database insert the same source rows:
+    neither fails (the second used to die on the primary key), each row exists once. (SQLite
+    serialises the two transactions itself.)"""
+    engine = open_database(pg_url)
+    specs = [SourceSpec(name=f"s{i}", url=f"https://ex.org/{i}") for i in range(50)]
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def replica() -> None:
+        try:
+            with engine.begin() as conn:
+                conn.execute(sa.select(sources.c.name)).all()  # both read "missing" first
+                barrier.wait(timeout=10)
+                sources_repo.sync_sources(conn, specs)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=replica) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert errors == []
+    with engine.connect() as conn:
+        names = conn.execute(sa.select(sources.c.name)).scalars().all()
+    assert sorted(names) == sorted(s.name for s in specs)
     engine.dispose()
