@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 _MARKS = (
     "\u0300-\u036f\u0483-\u0489\u0591-\u05bd\u0610-\u061a\u064b-\u065f\u0670"
@@ -29,6 +29,8 @@ APOSTROPHES = frozenset("'’ʼ‘`´")
 ELISIONS = frozenset({"l", "d", "j", "m", "n", "s", "t", "c", "qu", "jusqu", "lorsqu", "puisqu"})
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v]*\n\s*")
 _SENTENCE_END = frozenset(".!?؟…。")
+_SENTENCE_END_RE = re.compile("[.!?؟…。]")
+_NO_END = 1 << 62  # "no sentence end further on"
 ABBREVIATIONS = frozenset(
     [
         "mr",
@@ -99,9 +101,8 @@ _ARABIC_CONJUNCTION = "و"
 _ARABIC_ARTICLES = ("بال", "فال", "كال", "لل", "ال")
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
-    """One folded word with its place in the original text."""
+class Token(NamedTuple):
+    """One folded word with its place in the original text (a named tuple: cheap to build)."""
 
     norm: str
     start: int
@@ -144,24 +145,37 @@ def paragraph_spans(text: str) -> list[tuple[int, int]]:
 
 
 def tokenize(text: str) -> list[Token]:
-    """Split `text` into folded tokens carrying offsets, paragraph and sentence indices."""
+    """Split `text` into folded tokens carrying offsets, paragraph and sentence indices.
+
+    One pass over the words of each paragraph. A gap between two words can only end a sentence
+    when it holds a sentence-ending character, so the position of the next such character is
+    looked up once per sentence (not once per word) and gaps before it are never inspected.
+    """
     tokens: list[Token] = []
+    append, new_token = tokens.append, tuple.__new__  # Token(...) without its Python __new__
     sentence = 0
+    next_end = -1  # position of the next sentence-ending character at or after `previous_end`
+    end_search = _SENTENCE_END_RE.search
     for paragraph, (p_start, p_end) in enumerate(paragraph_spans(text)):
         if tokens:
             sentence += 1
         new_sentence = False
+        emitted = False  # a token of this paragraph was kept
         previous_raw = ""
         previous_end = p_start
         for match in WORD_RE.finditer(text, p_start, p_end):
             start, end = match.span()
             raw = match.group()
-            if tokens and tokens[-1].paragraph == paragraph:
-                new_sentence = new_sentence or _ends_sentence(
-                    text[previous_end:start], previous_raw
-                )
+            if emitted and not new_sentence:
+                if next_end < previous_end:
+                    found = end_search(text, previous_end)
+                    next_end = _NO_END if found is None else found.start()
+                if next_end < start:
+                    new_sentence = _ends_sentence(text[previous_end:start], previous_raw)
             previous_raw, previous_end = raw, end
-            if _is_elided(text, raw, start, end):
+            if (len(raw) == 1 or text[end : end + 1] in APOSTROPHES) and _is_elided(
+                text, raw, start, end
+            ):
                 continue
             norm = fold(raw)
             if not norm:
@@ -169,7 +183,8 @@ def tokenize(text: str) -> list[Token]:
             if new_sentence:
                 sentence += 1
                 new_sentence = False
-            tokens.append(Token(norm, start, end, paragraph, sentence))
+            append(new_token(Token, (norm, start, end, paragraph, sentence)))
+            emitted = True
     return tokens
 
 

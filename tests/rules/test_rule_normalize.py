@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
+from monitor.rules import normalize
 from monitor.rules.normalize import fold, query_words, tokenize
 
 
@@ -109,3 +112,73 @@ def test_queries_fold_like_articles() -> None:
     words = {t.norm for t in tokenize(article)}
     for query in ("مرتزقة", "مدنيين", "المدنيين", "والمدنيين", "موبتي"):
         assert query_words(query)[0] in words, query
+
+
+def _reference_tokens(text: str) -> list[tuple[str, int, int, int, int]]:
+    """The tokeniser written the plain way: every gap between two words is inspected."""
+    out: list[tuple[str, int, int, int, int]] = []
+    sentence = 0
+    for paragraph, (p_start, p_end) in enumerate(normalize.paragraph_spans(text)):
+        if out:
+            sentence += 1
+        new_sentence, previous_raw, previous_end = False, "", p_start
+        for match in normalize.WORD_RE.finditer(text, p_start, p_end):
+            start, end = match.span()
+            raw = match.group()
+            if out and out[-1][3] == paragraph:
+                new_sentence = new_sentence or normalize._ends_sentence(
+                    text[previous_end:start], previous_raw
+                )
+            previous_raw, previous_end = raw, end
+            norm = fold(raw)
+            if normalize._is_elided(text, raw, start, end) or not norm:
+                continue
+            if new_sentence:
+                sentence, new_sentence = sentence + 1, False
+            out.append((norm, start, end, paragraph, sentence))
+    return out
+
+
+def test_tokenize_equals_inspecting_every_gap() -> None:
+    pieces = [
+        "Wagner",
+        "mercenaires",
+        "l'",
+        "d’",
+        "qu'",
+        "s",
+        "'s",
+        "S",
+        "ſ",
+        ". ",
+        "...",
+        "…",
+        "? ",
+        "!",
+        "؟",
+        "。",
+        " Mr. ",
+        " Col. ",
+        " U.S. ",
+        " A. ",
+        "\n\n",
+        "\n",
+        " \n \n",
+        "ـ",
+        "\u0301",
+        "_",
+        "Ségou",
+        "والمدنيين",
+        "2021",
+        " ",
+        "  ",
+        "-",
+        "’",
+        "'",
+        "jusqu'",
+    ]
+    rng = random.Random(7)
+    texts = ["", ".", "s", "'s", "l'a", "Fin. L'armée. S'il. X. Y", "A.\n\nb. C"]
+    texts += ["".join(rng.choice(pieces) for _ in range(rng.randrange(1, 80))) for _ in range(400)]
+    for text in texts:
+        assert [tuple(t) for t in tokenize(text)] == _reference_tokens(text), repr(text)
