@@ -127,6 +127,11 @@ class AnalysedDocument:
             self._cache[matchers] = cached
         return cached
 
+    @property
+    def any_capped(self) -> bool:
+        """Whether the occurrences of some term looked up so far were capped."""
+        return bool(self._capped)
+
     def capped(self, matchers: tuple[Matcher, ...]) -> int:
         """How often the term occurs when its occurrences were capped, else 0."""
         return self._capped.get(matchers, 0)

@@ -9,6 +9,9 @@ of concepts are cached per article, so a concept shared by many rules is evaluat
 Hits are always *canonical* (sorted, one range per first token, the longest) and marks sorted and
 unique, so no list is ever longer than the article. Proximity and same-unit operators run over
 sorted lists with :mod:`monitor.rules.window`, never over all pairs of occurrences.
+
+A term the article lacks yields one shared, immutable result per term node: most terms of a
+traced gazetteer are absent, and building a result for each was most of an explanation's cost.
 """
 
 from __future__ import annotations
@@ -71,9 +74,11 @@ class Evaluator:
 
     def _term(self, node: Term, scope: Scope) -> Result:
         hits = self.adoc.term_hits(node.matchers)
-        if scope != DEFAULT_SCOPE:
+        if scope != DEFAULT_SCOPE and hits:
             hits = tuple(h for h in hits if self._in_scope(h, scope))
-        return Result(node, bool(hits), hits, hits if self.trace else ())
+        if not hits:
+            return _absent(node)
+        return Result(node, True, hits, hits if self.trace else ())
 
     def _in_scope(self, hit: Hit, scope: Scope) -> bool:
         if hit[0] == TITLE:
@@ -91,7 +96,16 @@ class Evaluator:
         return self._combine(node, value, results, need_hits)
 
     def _or(self, node: Or, scope: Scope, need_hits: bool) -> Result:
-        results: list[Result] = []
+        if self.trace or need_hits:  # every alternative is needed (gazetteers: mostly terms)
+            term, evaluate = self._term, self.eval
+            results = [
+                term(c, scope) if type(c) is Term else evaluate(c, scope, need_hits)
+                for c in node.children
+            ]
+            value = any(r.value for r in results)
+            kept = results if self.trace else [r for r in results if r.value]
+            return self._combine(node, value, kept, need_hits)
+        results = []
         for child in node.children:
             result = self.eval(child, scope, need_hits)
             results.append(result)
@@ -160,6 +174,24 @@ class Evaluator:
         if node.key == "source":
             return doc.source.casefold() == node.value
         return any(fold(tag) == node.value for tag in doc.tags)
+
+
+_ABSENT: dict[int, Result] = {}
+_ABSENT_MAX = 1 << 16
+
+
+def _absent(node: Term) -> Result:
+    """The result of a term the article lacks: the same immutable value every time, built once.
+
+    Most terms of a traced evaluation (gazetteers of places and names) are absent. The cache is
+    keyed by the node's identity: an entry holds its node, so the identity cannot be reused while
+    the entry exists; the cache is emptied when it grows past `_ABSENT_MAX` (rules reloaded)."""
+    found = _ABSENT.get(id(node))
+    if found is None:
+        if len(_ABSENT) >= _ABSENT_MAX:
+            _ABSENT.clear()
+        found = _ABSENT[id(node)] = Result(node, False)
+    return found
 
 
 def narrow(scope: Scope, field: str) -> Scope:

@@ -49,7 +49,7 @@ def notes(result: Result, adoc: AnalysedDocument) -> tuple[str, ...]:
             f"{settings.max_words:,} were matched (settings.rules.max_words)"
         )
     seen: set[str] = set()
-    stack = [result]
+    stack = [result] if adoc.any_capped else []
     while stack:
         current = stack.pop()
         stack.extend(current.children)
@@ -67,9 +67,34 @@ def notes(result: Result, adoc: AnalysedDocument) -> tuple[str, ...]:
 
 
 def _clause(result: Result, adoc: AnalysedDocument) -> Clause:
-    children = tuple(_clause(child, adoc) for child in result.children)
+    if not (result.value or result.children or result.marks):  # an absent term, mostly
+        return _false_leaf(result)
+    children = tuple([_false_leaf(c) if _leaf(c) else _clause(c, adoc) for c in result.children])
     spans, omitted = _spans(result.marks, adoc)
     return Clause(result.node.source, result.node.operator, result.value, children, spans, omitted)
+
+
+def _leaf(result: Result) -> bool:
+    return not (result.value or result.children or result.marks)
+
+
+# The clause of a false result without children or marks, by the result's identity. The
+# evaluator hands out one shared result per absent term, so most of a traced gazetteer's clauses
+# are built once. An entry keeps its result alive, so an identity is never reused while cached.
+_LEAVES: dict[int, tuple[Result, Clause]] = {}
+_LEAVES_MAX = 1 << 16
+
+
+def _false_leaf(result: Result) -> Clause:
+    found = _LEAVES.get(id(result))
+    if found is None:
+        if len(_LEAVES) >= _LEAVES_MAX:
+            _LEAVES.clear()
+        found = _LEAVES[id(result)] = (
+            result,
+            Clause(result.node.source, result.node.operator, False),
+        )
+    return found[1]
 
 
 def _spans(marks: tuple[Hit, ...], adoc: AnalysedDocument) -> tuple[tuple[Span, ...], int]:
