@@ -20,7 +20,7 @@ from monitor.rules.document import Document, primary_language
 from monitor.rules.evaluate import Evaluator
 from monitor.rules.explain import Explanation, RuleMatch
 from monitor.rules.model import Rule, RuleSet
-from monitor.rules.normalize import fold
+from monitor.rules.normalize import WORD_RE, fold
 from monitor.rules.passages import explanation
 from monitor.rules.presearch import Clause, best_clause, requirements
 from monitor.rules.settings import DEFAULT_RULE_SETTINGS, RuleSettings
@@ -95,19 +95,35 @@ class RuleEngine:
 
     def match(self, doc: Document) -> list[RuleMatch]:
         """Every enabled rule that matches `doc`, with explanations and passages."""
+        if not self._always and not self._candidates(self._rough_words(doc)):
+            return []  # no rule can match: the article is never tokenised
         adoc = AnalysedDocument(doc, self.settings)
-        words, prefixes = adoc.words, self._present_prefixes(adoc)
+        return self._evaluate(adoc, self._candidates(adoc.words))
+
+    def _rough_words(self, doc: Document) -> frozenset[str]:
+        """A superset of the article's folded words, without tokenising it.
+
+        Every word the article's tokens hold is here (tokens are these same runs, folded the same
+        way); words the tokeniser drops (elided ``l'``, words past ``max_words``) are here too,
+        which can only add candidates, never remove one.
+        """
+        raw = set(WORD_RE.findall(doc.title))
+        raw.update(WORD_RE.findall(doc.body))
+        return frozenset(map(fold, raw))
+
+    def _candidates(self, words: frozenset[str]) -> list[CompiledRule]:
+        """The rules whose presearch requirements `words` satisfy, in rule order."""
+        prefixes = self._present_prefixes(words)
         numbers = set(self._always)
         for word in words:
             numbers.update(self._word_index.get(word, ()))
         for prefix in prefixes:
             numbers.update(self._prefix_index.get(prefix, ()))
-        candidates = [
+        return [
             self._rules[n]
             for n in sorted(numbers)
             if all(not (w.isdisjoint(words) and p.isdisjoint(prefixes)) for w, p in self._checks[n])
         ]
-        return self._evaluate(adoc, candidates)
 
     def match_without_presearch(self, doc: Document) -> list[RuleMatch]:
         """Evaluate every rule on `doc`: the naive baseline for presearch tests and benchmarks."""
@@ -137,11 +153,11 @@ class RuleEngine:
                 matches.append(RuleMatch(rule.name, why, why.passages))
         return matches
 
-    def _present_prefixes(self, adoc: AnalysedDocument) -> set[str]:
-        """The registered prefix wildcards that some word of the article starts with."""
+    def _present_prefixes(self, words: frozenset[str]) -> set[str]:
+        """The registered prefix wildcards that some of `words` starts with."""
         found: set[str] = set()
         prefixes, lengths = self._prefixes, self._prefix_lengths
-        for word in adoc.words:
+        for word in words:
             for length in lengths:
                 if length > len(word):
                     break
