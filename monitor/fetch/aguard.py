@@ -5,7 +5,8 @@ The name is resolved here (`loop.getaddrinfo`), every answer is checked against 
 and the connection is made to the checked address, so DNS answers, redirects and odd literal
 forms cannot reach a non-allowed address. TLS still verifies the certificate against the URL's
 host name (httpcore passes it to `start_tls`). The total deadline per fetch is enforced by the
-async fetcher with `asyncio.timeout` around the whole exchange.
+async fetcher with `asyncio.timeout` around the whole exchange. The streams are plain asyncio
+ones (`astream`), not AnyIO's.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 import httpcore
 
 from monitor.fetch.addresses import is_allowed
+from monitor.fetch.astream import open_stream
 from monitor.fetch.guard import BlockedAddressError
 
 
@@ -36,8 +38,8 @@ async def _resolve(host: str, port: int) -> list[str]:
     return [str(info[4][0]) for info in infos]
 
 
-class AsyncGuardedBackend(httpcore.AnyIOBackend):
-    """AnyIOBackend that connects only to allowed, already-resolved addresses."""
+class AsyncGuardedBackend(httpcore.AsyncNetworkBackend):
+    """A network backend that connects only to allowed, already-resolved addresses."""
 
     def __init__(self, allow: Iterable[str]) -> None:
         self._allow = tuple(allow)
@@ -60,9 +62,7 @@ class AsyncGuardedBackend(httpcore.AnyIOBackend):
         last: Exception | None = None
         for address in allowed:
             try:
-                return await super().connect_tcp(
-                    address, port, timeout, local_address, socket_options
-                )
+                return await open_stream(address, port, timeout, local_address, socket_options)
             except httpcore.ConnectError as exc:
                 last = exc
         assert last is not None
@@ -70,3 +70,6 @@ class AsyncGuardedBackend(httpcore.AnyIOBackend):
 
     async def connect_unix_socket(self, *args: Any, **kwargs: Any) -> httpcore.AsyncNetworkStream:
         raise BlockedAddressError("unix sockets are not allowed")
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
