@@ -354,6 +354,13 @@ class StoryThresholds:
     min_score: float = 0.35
     min_rare_shared: int = 3
     rare_weight: float = 2.0  # a key is "rare" when its weight is at least this
+    # A short excerpt (a wire story's lead alone) may carry fewer rare keys than
+    # `min_rare_shared`: it matches when it shares all of them, at least this many, with a
+    # score of at least `short_min_score`. Off (equal to `min_rare_shared`) until the index's
+    # candidate look-up asks a short excerpt for no more than `lookup_need` (else the match would
+    # be found only when the fuller write-up arrives second).
+    min_rare_short: int = 3
+    short_min_score: float = 0.5
     # smoothing: behave as if the window always held this many more stories, so that the window's
     # frequencies only ever lower a key's fixed weight once the window is large
     prior_stories: int = 1000
@@ -441,4 +448,26 @@ def compare(
     # An identical headline is strong evidence but not enough alone: it stands for one rare key.
     needed = thresholds.min_rare_shared - any(k.startswith("h:") for k in rare)
     same = score >= thresholds.min_score and len(rare) >= needed
+    if not same and score >= thresholds.short_min_score:
+        # a short excerpt whose rare keys the other write-up carries, all of them
+        fewest = min(
+            rare_count(scored_a, weights, thresholds), rare_count(scored_b, weights, thresholds)
+        )
+        same = len(rare) >= max(fewest, thresholds.min_rare_short)
     return StoryMatch(same, score, rare, f"score={score:.2f} shared={','.join(rare[:6])}")
+
+
+def rare_count(
+    keys: Iterable[str], weights: Mapping[str, float], thresholds: StoryThresholds
+) -> int:
+    """How many of `keys` are rare (a headline hash is not counted: it is never shared alone)."""
+    return sum(1 for k in keys if weights[k] >= thresholds.rare_weight and not k.startswith("h:"))
+
+
+def lookup_need(rare: Iterable[str], thresholds: StoryThresholds) -> int:
+    """The fewest rare keys (an identical headline counted) that a write-up whose rare keys are
+    `rare` shares with any write-up it matches (for candidate look-ups; see `compare`)."""
+    keys = list(rare)
+    needed = thresholds.min_rare_shared - any(k.startswith("h:") for k in keys)
+    own = sum(1 for k in keys if not k.startswith("h:"))
+    return min(needed, max(own, thresholds.min_rare_short))

@@ -9,6 +9,7 @@ from monitor.dedup.story import (
     StoryThresholds,
     compare,
     extract_features,
+    lookup_need,
     story_keys,
 )
 
@@ -156,3 +157,24 @@ def test_different_headlines_do_not_count_against_one_story() -> None:
     b = StoryFeatures(shared | {"h:bbbb", "e:tiema"}, WHEN)
     match = compare(a, b, df={}, stories=0, thresholds=StoryThresholds())
     assert match.same and match.score == 8.5 / 11.5, match.reason
+
+
+def test_a_short_excerpt_matches_on_all_of_its_rare_keys() -> None:
+    short = StoryFeatures(
+        frozenset({"e:konsa", "n:26", "k:26", "t:market", "t:massacre", "h:aaaa"}), WHEN
+    )
+    full = StoryFeatures(
+        frozenset({"e:konsa", "n:26", "k:26", "t:market", "e:traore", "e:qaida", "h:bbbb"}), WHEN
+    )
+    on = StoryThresholds(min_rare_short=2)
+    assert compare(short, full, df={}, stories=0, thresholds=on).same
+    assert compare(full, short, df={}, stories=0, thresholds=on).same  # symmetric
+    assert lookup_need(["e:konsa", "n:26"], on) == 2
+    assert lookup_need(["e:konsa", "n:26", "e:traore", "e:qaida"], on) == 3
+    # one rare key is never enough, nor is a short excerpt's figure with another place
+    lone = StoryFeatures(frozenset({"n:26", "k:26", "t:market", "h:cccc"}), WHEN)
+    assert not compare(lone, full, df={}, stories=0, thresholds=on).same
+    elsewhere = StoryFeatures(frozenset({"e:dorolo", "n:26", "k:26", "t:market"}), WHEN)
+    assert not compare(elsewhere, full, df={}, stories=0, thresholds=on).same
+    # the default keeps it off until the index's look-up asks no more of a short excerpt
+    assert not compare(short, full, df={}, stories=0, thresholds=StoryThresholds()).same
