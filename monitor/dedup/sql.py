@@ -10,7 +10,6 @@ server reuses its plan, SQLite its prepared statement, and no Python runs per li
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -25,6 +24,7 @@ from monitor.dedup.tables import (
     dedup_stories,
     dedup_story_keys,
 )
+from monitor.storage.listparam import array_param, bind, is_postgres, member_of
 
 ADVISORY_LOCK_KEY = 0x6E6D6464  # "nmdd": one lock for all of deduplication
 
@@ -60,25 +60,6 @@ _DROP_EMPTY_COUNTS = dedup_key_counts.delete().where(dedup_key_counts.c.count <=
 _COUNTS = sa.select(dedup_key_counts.c.key, dedup_key_counts.c.count)
 
 
-def _array(name: str, item: Any) -> sa.BindParameter[Any]:
-    return sa.bindparam(name, type_=postgresql.ARRAY(item))
-
-
-def _json_values(name: str) -> sa.Select[Any]:
-    """SQLite: the values of the JSON array bound to `name`."""
-    values = sa.func.json_each(sa.bindparam(name)).table_valued("value")
-    return sa.select(values.c.value)
-
-
-def _is_pg(conn: sa.Connection) -> bool:
-    return conn.dialect.name == "postgresql"
-
-
-def _list(conn: sa.Connection, values: Sequence[Any]) -> Any:
-    """A list as the dialect's one parameter: an array, or a JSON array for SQLite."""
-    return list(values) if _is_pg(conn) else json.dumps(list(values))
-
-
 class Lookups:
     """The lookups bounded by an index's `max_candidates`, for both dialects."""
 
@@ -94,18 +75,14 @@ class Lookups:
         )
         self._copy = {
             pg: self._copy_candidates(
-                _prints.hash == sa.any_(_array("b_prints", sa.BigInteger))
-                if pg
-                else _prints.hash.in_(_json_values("b_prints")),
+                member_of(_prints.hash, "b_prints", postgres=pg),
                 max_candidates,
             )
             for pg in (True, False)
         }
         self._story = {
             pg: self._story_candidates(
-                _keys.key == sa.any_(_array("b_keys", sa.String))
-                if pg
-                else _keys.key.in_(_json_values("b_keys")),
+                member_of(_keys.key, "b_keys", postgres=pg),
                 max_candidates,
             )
             for pg in (True, False)
@@ -150,8 +127,8 @@ class Lookups:
         self, conn: sa.Connection, prints: list[int], need: int, cutoff: datetime
     ) -> Sequence[sa.Row[Any]]:
         """Stored articles in the window sharing at least `need` of `prints`, most shared first."""
-        params = {"b_prints": _list(conn, prints), "b_need": need, "b_cutoff": cutoff}
-        return conn.execute(self._copy[_is_pg(conn)], params).all()
+        params = {"b_prints": bind(conn, prints), "b_need": need, "b_cutoff": cutoff}
+        return conn.execute(self._copy[is_postgres(conn)], params).all()
 
     def story_candidates(
         self,
@@ -165,13 +142,13 @@ class Lookups:
     ) -> Sequence[sa.Row[Any]]:
         """Write-ups published in [start, end] sharing at least `need` of `keys`."""
         params = {
-            "b_keys": _list(conn, keys),
+            "b_keys": bind(conn, keys),
             "b_from": start,
             "b_to": end,
             "b_need": need,
             "b_exclude": -1 if exclude is None else exclude,  # ids are positive
         }
-        return conn.execute(self._story[_is_pg(conn)], params).all()
+        return conn.execute(self._story[is_postgres(conn)], params).all()
 
 
 # ------------------------------------------------------------------------------ bulk writes
@@ -179,14 +156,14 @@ class Lookups:
 _PG_FINGERPRINTS = dedup_fingerprints.insert().from_select(
     ["hash", "article_id"],
     sa.select(
-        sa.func.unnest(_array("b_hashes", sa.BigInteger)),
+        sa.func.unnest(array_param("b_hashes", sa.BigInteger)),
         sa.bindparam("b_article", type_=sa.BigInteger),
     ),
 )
 _PG_KEYS = dedup_story_keys.insert().from_select(
     ["key", "article_id", "story_id", "published_at"],
     sa.select(
-        sa.func.unnest(_array("b_keys", sa.String)),
+        sa.func.unnest(array_param("b_keys", sa.String)),
         sa.bindparam("b_article", type_=sa.BigInteger),
         sa.bindparam("b_story", type_=sa.BigInteger),
         sa.bindparam("b_published", type_=sa.DateTime(timezone=True)),
@@ -198,8 +175,8 @@ def _pg_counts() -> sa.Executable:
     statement = postgresql.insert(dedup_key_counts).from_select(
         ["key", "count"],
         sa.select(
-            sa.func.unnest(_array("b_keys", sa.String)),
-            sa.func.unnest(_array("b_counts", sa.Integer)),
+            sa.func.unnest(array_param("b_keys", sa.String)),
+            sa.func.unnest(array_param("b_counts", sa.Integer)),
         ),
     )
     upsert: sa.Executable = statement.on_conflict_do_update(
@@ -230,8 +207,8 @@ _SQLITE_COUNTS = sa.text(
 def insert_fingerprints(conn: sa.Connection, article_id: int, hashes: Sequence[int]) -> None:
     if not hashes:
         return
-    statement = _PG_FINGERPRINTS if _is_pg(conn) else _SQLITE_FINGERPRINTS
-    conn.execute(statement, {"b_hashes": _list(conn, hashes), "b_article": article_id})
+    statement = _PG_FINGERPRINTS if is_postgres(conn) else _SQLITE_FINGERPRINTS
+    conn.execute(statement, {"b_hashes": bind(conn, hashes), "b_article": article_id})
 
 
 def insert_keys(
@@ -244,12 +221,12 @@ def insert_keys(
     if not keys:
         return
     params = {
-        "b_keys": _list(conn, keys),
+        "b_keys": bind(conn, keys),
         "b_article": article_id,
         "b_story": story_id,
         "b_published": published_at,
     }
-    conn.execute(_PG_KEYS if _is_pg(conn) else _SQLITE_KEYS, params)
+    conn.execute(_PG_KEYS if is_postgres(conn) else _SQLITE_KEYS, params)
 
 
 def add_counts(conn: sa.Connection, keys: Mapping[str, int]) -> None:
@@ -258,20 +235,20 @@ def add_counts(conn: sa.Connection, keys: Mapping[str, int]) -> None:
         return
     ordered = sorted(keys.items())
     params = {
-        "b_keys": _list(conn, [k for k, _ in ordered]),
-        "b_counts": _list(conn, [n for _, n in ordered]),
+        "b_keys": bind(conn, [k for k, _ in ordered]),
+        "b_counts": bind(conn, [n for _, n in ordered]),
     }
-    conn.execute(_PG_COUNTS if _is_pg(conn) else _SQLITE_COUNTS, params)
+    conn.execute(_PG_COUNTS if is_postgres(conn) else _SQLITE_COUNTS, params)
     if any(n < 0 for n in keys.values()):
         conn.execute(_DROP_EMPTY_COUNTS)
 
 
 _GET_COUNTS = {
-    True: _COUNTS.where(dedup_key_counts.c.key == sa.any_(_array("b_keys", sa.String))),
-    False: _COUNTS.where(dedup_key_counts.c.key.in_(_json_values("b_keys"))),
+    pg: _COUNTS.where(member_of(dedup_key_counts.c.key, "b_keys", postgres=pg))
+    for pg in (True, False)
 }
 
 
 def get_counts(conn: sa.Connection, keys: Sequence[str]) -> dict[str, int]:
-    rows = conn.execute(_GET_COUNTS[_is_pg(conn)], {"b_keys": _list(conn, keys)}).all()
+    rows = conn.execute(_GET_COUNTS[is_postgres(conn)], {"b_keys": bind(conn, keys)}).all()
     return {str(r[0]): int(r[1]) for r in rows}
