@@ -6,7 +6,9 @@ Linux, so every address is its own host for per-host limits). Its feed lists the
 `entries` articles; `GET /_farm/publish` on any address adds one new article to every site
 (the farm's generation grows by one), changing every feed's ETag and Last-Modified. Pages are
 assembled from a fixed pool of sentences by a seeded generator, so they are distinct, cheap to
-build and identical on every request. One asyncio process serves the raw HTTP/1.1 (keep-alive),
+build and identical on every request. With `--copies` every odd site's pages carry the text of
+the same article of the site before it (own title and URL), so the monitor sees wire copies
+across sources: one story, one alert. One asyncio process serves the raw HTTP/1.1 (keep-alive),
 so the farm costs little CPU beside the monitor.
 
     python -m bench.newsfarm --sites 1000 --entries 20    # prints {"port": ..., "pid": ...}
@@ -79,8 +81,14 @@ BOTTOM = (
 class Farm:
     """The farm's state: its sites, the feed length and the generation."""
 
-    def __init__(self, sites: int, entries: int, port: int) -> None:
+    def __init__(self, sites: int, entries: int, port: int, copies: bool = False) -> None:
         self.sites, self.entries, self.port, self.generation = sites, entries, port, 0
+        self.copies = copies
+
+    def text_site(self, site: int) -> int:
+        """The site whose text this site's articles carry: with `copies`, every odd site
+        republishes the article of the same number of the site before it (a wire copy)."""
+        return site - 1 if self.copies and site % 2 else site
 
     def host(self, site: int) -> str:
         return f"127.0.0.{2 + site % ADDRESSES}:{self.port}"
@@ -95,12 +103,13 @@ class Farm:
         return f"{' '.join(words).capitalize()} (site {site}, story {article})"
 
     def page(self, site: int, article: int) -> bytes:
-        rng = random.Random(site * 1_000_003 + article)
+        origin = self.text_site(site)
+        rng = random.Random(origin * 1_000_003 + article)
         title = self.title(site, article)
         paragraphs = []
         for p in range(rng.randint(11, 14)):
             text = " ".join(rng.choices(SENTENCES, k=rng.randint(3, 5)))
-            if p == 1 and (site + article) % 25 == 0:  # 4% of articles match the shipped rule
+            if p == 1 and (origin + article) % 25 == 0:  # 4% of articles match the shipped rule
                 text = _TOPICAL + " " + text
             paragraphs.append(f"<p>{escape(text)}</p>")
         stamp = formatdate(EPOCH + article * 3600, usegmt=True)
@@ -270,8 +279,10 @@ def main() -> None:
     parser.add_argument("--sites", type=int, default=1000)
     parser.add_argument("--entries", type=int, default=20)
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--copies", action="store_true",
+                        help="odd sites republish the text of the site before them")
     args = parser.parse_args()
-    farm = Farm(args.sites, args.entries, args.port or free_port())
+    farm = Farm(args.sites, args.entries, args.port or free_port(), args.copies)
     try:
         asyncio.run(serve(farm, min(ADDRESSES, args.sites)))
     except KeyboardInterrupt:
