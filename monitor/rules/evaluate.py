@@ -96,23 +96,24 @@ class Evaluator:
         return self._combine(node, value, results, need_hits)
 
     def _or(self, node: Or, scope: Scope, need_hits: bool) -> Result:
-        if self.trace or need_hits:  # every alternative is needed (gazetteers: mostly terms)
-            term, evaluate = self._term, self.eval
+        # A word alternative absent from the article is false without a lookup (gazetteers are
+        # mostly such words): only the present ones and the other alternatives are evaluated.
+        words = self.adoc.words
+        alternatives = zip(node.children, _first_words(node), strict=True)
+        if self.trace:
             results = [
-                term(c, scope) if type(c) is Term else evaluate(c, scope, need_hits)
-                for c in node.children
+                self.eval(c, scope, need_hits) if w is None or w in words else _absent(c)
+                for c, w in alternatives
             ]
-            value = any(r.value for r in results)
-            kept = results if self.trace else [r for r in results if r.value]
-            return self._combine(node, value, kept, need_hits)
-        results = []
-        for child in node.children:
-            result = self.eval(child, scope, need_hits)
-            results.append(result)
-            if result.value and not (self.trace or need_hits):
+            return self._combine(node, any(r.value for r in results), results, need_hits)
+        present = [c for c, w in alternatives if w is None or w in words]
+        if need_hits:
+            true = [r for r in (self.eval(c, scope, True) for c in present) if r.value]
+            return self._combine(node, bool(true), true, True)
+        for child in present:
+            if self.eval(child, scope, False).value:
                 return Result(node, True)
-        value = any(r.value for r in results)
-        return self._combine(node, value, [r for r in results if r.value or self.trace], need_hits)
+        return Result(node, False)
 
     def _combine(self, node: Node, value: bool, results: list[Result], need_hits: bool) -> Result:
         true = [r for r in results if r.value]
@@ -180,7 +181,7 @@ _ABSENT: dict[int, Result] = {}
 _ABSENT_MAX = 1 << 16
 
 
-def _absent(node: Term) -> Result:
+def _absent(node: Node) -> Result:
     """The result of a term the article lacks: the same immutable value every time, built once.
 
     Most terms of a traced evaluation (gazetteers of places and names) are absent. The cache is
@@ -192,6 +193,27 @@ def _absent(node: Term) -> Result:
             _ABSENT.clear()
         found = _ABSENT[id(node)] = Result(node, False)
     return found
+
+
+_FIRST_WORDS: dict[int, tuple[Or, tuple[str | None, ...]]] = {}
+
+
+def _first_words(node: Or) -> tuple[str | None, ...]:
+    """Per alternative of `node`: the word a single-word or phrase term starts with (the term has
+    no hit when the article lacks that word), None for other alternatives. Cached by identity
+    like :func:`_absent`."""
+    found = _FIRST_WORDS.get(id(node))
+    if found is None:
+        if len(_FIRST_WORDS) >= _ABSENT_MAX:
+            _FIRST_WORDS.clear()
+        words = tuple(
+            c.matchers[0][0]
+            if isinstance(c, Term) and c.matchers and not c.matchers[0][1]
+            else None
+            for c in node.children
+        )
+        found = _FIRST_WORDS[id(node)] = (node, words)
+    return found[1]
 
 
 def narrow(scope: Scope, field: str) -> Scope:

@@ -69,13 +69,14 @@ def notes(result: Result, adoc: AnalysedDocument) -> tuple[str, ...]:
 def _clause(result: Result, adoc: AnalysedDocument) -> Clause:
     if not (result.value or result.children or result.marks):  # an absent term, mostly
         return _false_leaf(result)
-    children = tuple([_false_leaf(c) if _leaf(c) else _clause(c, adoc) for c in result.children])
+    children = tuple(
+        [
+            _clause(c, adoc) if c.value or c.children or c.marks else _false_leaf(c)
+            for c in result.children
+        ]
+    )
     spans, omitted = _spans(result.marks, adoc)
     return Clause(result.node.source, result.node.operator, result.value, children, spans, omitted)
-
-
-def _leaf(result: Result) -> bool:
-    return not (result.value or result.children or result.marks)
 
 
 # The clause of a false result without children or marks, by the result's identity. The
