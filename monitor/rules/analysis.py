@@ -168,6 +168,12 @@ class AnalysedDocument:
         return tokens[hit[1]].start, tokens[hit[2]].end
 
 
+def first_words(text: str, max_words: int) -> str:
+    """The start of `text` holding its first `max_words` words (all of it when it has fewer)."""
+    cut = _cut_after_words(text, max(max_words, 0))
+    return text if cut is None else text[:cut]
+
+
 def _cut_after_words(text: str, max_words: int) -> int | None:
     """The character offset where word number `max_words` + 1 starts; None if there is none."""
     if len(text) <= max_words:  # a word is at least one character: nothing to cut

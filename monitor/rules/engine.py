@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from monitor.errors import ConfigError, ConfigProblem, UnknownRuleError
-from monitor.rules.analysis import AnalysedDocument
+from monitor.rules.analysis import AnalysedDocument, first_words
 from monitor.rules.concepts import QueryProblem, compile_queries
 from monitor.rules.document import Document, primary_language
 from monitor.rules.evaluate import Evaluator
@@ -103,12 +103,14 @@ class RuleEngine:
     def _rough_words(self, doc: Document) -> frozenset[str]:
         """A superset of the article's folded words, without tokenising it.
 
-        Every word the article's tokens hold is here (tokens are these same runs, folded the same
-        way); words the tokeniser drops (elided ``l'``, words past ``max_words``) are here too,
-        which can only add candidates, never remove one.
+        Every word the article's tokens hold is here (tokens are these same runs of each field's
+        first ``max_words`` words, folded the same way); words the tokeniser drops (elided ``l'``,
+        body words beyond the title's share of ``max_words``) are here too, which can only add
+        candidates, never remove one. Like tokenising, it reads at most ``max_words`` words.
         """
-        raw = set(WORD_RE.findall(doc.title))
-        raw.update(WORD_RE.findall(doc.body))
+        limit = self.settings.max_words  # each field's tokens are among its first words
+        raw = set(WORD_RE.findall(first_words(doc.title, limit)))
+        raw.update(WORD_RE.findall(first_words(doc.body, limit)))
         return frozenset(map(fold, raw))
 
     def _candidates(self, words: frozenset[str]) -> list[CompiledRule]:

@@ -65,6 +65,24 @@ def test_the_title_counts_towards_max_words() -> None:
     assert engine("mali", max_words=101).explain("r", doc).matched
 
 
+@pytest.mark.parametrize(
+    ("title", "body", "query", "max_words"),
+    [
+        ("Report", "filler " * 150 + "wagner", "wagner", 100),
+        ("Report", "filler " * 150 + "wagner", "filler", 100),
+        ("wagner " * 100, "mali", "mali", 100),
+        ("wagner " * 100, "mali", "mali", 101),
+        ("Report", "l'armée à Gao", "l", 100),  # an elided word is no token
+    ],
+)
+def test_match_applies_the_caps_like_explain(
+    title: str, body: str, query: str, max_words: int
+) -> None:
+    """match() rules articles out on their words before tokenising them: same verdicts."""
+    rules, doc = engine(query, max_words=max_words), Document(title=title, body=body)
+    assert bool(rules.match(doc)) == rules.explain("r", doc).matched
+
+
 def test_term_occurrences_are_capped_and_the_explanation_says_so() -> None:
     body = "wagner said so. " * 30 + "Civilians were killed."
     doc = Document(title="Report", body=body)
