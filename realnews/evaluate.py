@@ -254,8 +254,41 @@ def pipeline_table(pages: Sequence[Page], result: RunResult) -> list[str]:
     ]
 
 
-def orders_table(runs: Sequence[RunResult]) -> list[str]:
+def run_outcome(pages: Sequence[Page], result: RunResult) -> tuple[list[str], list[str], int]:
+    """One run's missed relevant events, syndication groups with more than one alert, and
+    stories merging distinct labelled events."""
+    by_id = {p.label.id: p.label for p in pages}
+    alerted_stories = {result.story.get(a) for a in result.alerted}
+    events = {lb.event for lb in by_id.values() if lb.relevant and lb.event}
+    covered = {
+        lb.event
+        for lb in by_id.values()
+        if lb.event and (lb.id in result.alerted or result.story.get(lb.id) in alerted_stories)
+    }
+    groups: dict[str, list[str]] = defaultdict(list)
+    for label in by_id.values():
+        groups[label.group].append(label.id)
+    twice = sorted(
+        g for g, m in groups.items() if len(m) > 1 and sum(a in m for a in result.alerted) > 1
+    )
+    stories: dict[int, set[str]] = defaultdict(set)
+    for i, story in result.story.items():
+        if by_id[i].event:
+            stories[story].add(by_id[i].event or "")
+    merged = sum(1 for e in stories.values() if len(e) > 1)
+    return sorted(events - covered), twice, merged
+
+
+def orders_table(pages: Sequence[Page], runs: Sequence[RunResult]) -> list[str]:
     counts = [len(r.alerted) for r in runs]
+    outcomes = [run_outcome(pages, r) for r in runs]
+    missed = Counter(e for m, _, _ in outcomes for e in m)
+    twice = Counter(g for _, t, _ in outcomes for g in t)
+    merged = [n for _, _, n in outcomes]
+
+    def listed(counter: Counter[str]) -> str:
+        return ", ".join(f"{k} ({n})" for k, n in sorted(counter.items())) or "none"
+
     return [
         row("measure", "value"),
         "|---|---|",
@@ -266,6 +299,9 @@ def orders_table(runs: Sequence[RunResult]) -> list[str]:
         ),
         row("distinct sets of alerted pages", len({frozenset(r.alerted) for r in runs})),
         row("matched pages the same in every run", all(r.matched == runs[0].matched for r in runs)),
+        row("relevant events missed (runs)", listed(missed)),
+        row("groups with more than one alert (runs)", listed(twice)),
+        row("stories merging distinct events: min / max", f"{min(merged)} / {max(merged)}"),
     ]
 
 
@@ -276,7 +312,7 @@ def report(pages: Sequence[Page], runs: Sequence[RunResult], *, pipeline: bool) 
         out += ["", "### Events, syndication groups, copies, stories (first order)", ""]
         out += pipeline_table(pages, runs[0])
         out += ["", f"### Arrival orders ({len(runs)} shuffled)", ""]
-        out += orders_table(runs)
+        out += orders_table(pages, runs)
     return out
 
 
