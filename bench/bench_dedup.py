@@ -21,7 +21,8 @@ PYTHONPATH=<old checkout> to measure "before").
 With --realnews it instead scores copies and stories on the real-news corpus of realnews/
 (labels.jsonl; texts outside the repository, see realnews/README.md), classifying the pages
 directly (no pipeline) in publication order and N shuffled orders, all published at one time as
-realnews/evaluate.py does:
+realnews/evaluate.py does, and counts the alerts each order would give (the labelled relevant
+pages standing for the rule's matches; one alert per story, stories joined later counted):
 
     .venv/bin/python bench/bench_dedup.py --realnews /work/realnews-texts --orders 20
 """
@@ -229,13 +230,27 @@ def realnews(texts: Path, orders: int) -> None:
     prints = {label["id"]: prepare_fingerprints(title, body) for label, title, body in pages}
     when = datetime(2025, 6, 1, tzinfo=UTC)
 
+    relevant = {label["id"] for label, _, _ in pages if label.get("relevant")}
+    alerts: list[list[str]] = []  # per run: the relevant pages that alert (one per story)
+
     def run(seed: int | None) -> tuple[dict[str, str], dict[str, int]]:
+        """Classify the pages in one order; the relevant pages stand for the rule's matches, and
+        one alerts when its story (or a story since joined into it) has no alert yet."""
         order = list(pages) if seed is None else random.Random(seed).sample(pages, len(pages))
         engine = sa.create_engine("sqlite://")
         metadata.create_all(engine, tables=[articles, *DEDUP_TABLES])
         index = DedupIndex()
         final: dict[str, tuple[int | None, int]] = {}
         name: dict[int, str] = {}
+        joined_into: dict[int, int] = {}
+        alerted: set[int] = set()
+        alerts.append([])
+
+        def current(story: int) -> int:
+            while story in joined_into:
+                story = joined_into[story]
+            return story
+
         with engine.begin() as conn:
             for number, (label, title, body) in enumerate(order, start=1):
                 name[number] = label["id"]
@@ -244,7 +259,14 @@ def realnews(texts: Path, orders: int) -> None:
                 result = index.classify(conn, item)
                 final[label["id"]] = (result.copy_of, result.story_id)
                 for change in result.regrouped:
+                    was = current(final[name[change.article_id]][1])
+                    if was != current(change.story_id):
+                        joined_into[was] = current(change.story_id)
                     final[name[change.article_id]] = (change.copy_of, change.story_id)
+                story_now = current(result.story_id)
+                if label["id"] in relevant and not any(current(s) == story_now for s in alerted):
+                    alerted.add(result.story_id)
+                    alerts[-1].append(label["id"])
         engine.dispose()
         root = {i: name[c] if c is not None else i for i, (c, _) in final.items()}
         return root, {i: s for i, (_, s) in final.items()}
@@ -293,6 +315,21 @@ def realnews(texts: Path, orders: int) -> None:
         f"arrival orders: {len(runs)}; distinct copy partitions:"
         f" {len({partition(r[0]) for r in runs})}, distinct story partitions:"
         f" {len({partition(r[1]) for r in runs})}"
+    )
+    counts = Counter(len(a) for a in alerts)
+    twice = Counter(
+        g
+        for run_alerts in alerts
+        for g, n in Counter(group[i] for i in run_alerts if group[i]).items()
+        if n > 1
+    )
+    print(
+        "alerts, the labelled relevant pages standing for the rule's matches (count: orders): "
+        + ", ".join(f"{c}: {n}" for c, n in sorted(counts.items()))
+    )
+    print(
+        "  syndication groups alerting twice (orders): "
+        + (", ".join(f"{g} ({n})" for g, n in sorted(twice.items())) or "none")
     )
 
 
