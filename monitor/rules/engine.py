@@ -20,7 +20,7 @@ from monitor.rules.document import Document, primary_language
 from monitor.rules.evaluate import Evaluator
 from monitor.rules.explain import Explanation, RuleMatch
 from monitor.rules.model import Rule, RuleSet
-from monitor.rules.normalize import WORD_RE, fold
+from monitor.rules.normalize import fold, raw_words
 from monitor.rules.passages import explanation
 from monitor.rules.presearch import Clause, best_clause, requirements
 from monitor.rules.settings import DEFAULT_RULE_SETTINGS, RuleSettings
@@ -109,8 +109,8 @@ class RuleEngine:
         candidates, never remove one. Like tokenising, it reads at most ``max_words`` words.
         """
         limit = self.settings.max_words  # each field's tokens are among its first words
-        raw = set(WORD_RE.findall(first_words(doc.title, limit)))
-        raw.update(WORD_RE.findall(first_words(doc.body, limit)))
+        raw = raw_words(first_words(doc.title, limit))
+        raw.update(raw_words(first_words(doc.body, limit)))
         return frozenset(map(fold, raw))
 
     def _candidates(self, words: frozenset[str]) -> list[CompiledRule]:

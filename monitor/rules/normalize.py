@@ -25,6 +25,7 @@ _MARKS = (
     "\u20d0-\u20ff\ufe20-\ufe2f"
 )
 WORD_RE = re.compile(rf"(?:[^\W_]|[{_MARKS}])+")
+_WORD_OR_UNDERSCORE = re.compile(rf"[\w{_MARKS}]+")  # one class: twice as fast
 APOSTROPHES = frozenset("'’ʼ‘`´")
 ELISIONS = frozenset({"l", "d", "j", "m", "n", "s", "t", "c", "qu", "jusqu", "lorsqu", "puisqu"})
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v]*\n\s*")
@@ -186,6 +187,16 @@ def tokenize(text: str) -> list[Token]:
             append(new_token(Token, (norm, start, end, paragraph, sentence)))
             emitted = True
     return tokens
+
+
+def raw_words(text: str) -> set[str]:
+    """The distinct runs :data:`WORD_RE` finds in `text`, unfolded: runs of one character class
+    that also holds "_" (a regex twice as fast), split on "_"."""
+    found = set(_WORD_OR_UNDERSCORE.findall(text))
+    for joined in [w for w in found if "_" in w]:
+        found.discard(joined)
+        found.update(part for part in joined.split("_") if part)
+    return found
 
 
 def query_words(text: str) -> list[str]:

@@ -176,9 +176,14 @@ def test_tokenize_equals_inspecting_every_gap() -> None:
         "’",
         "'",
         "jusqu'",
+        "__",
+        "a_b",
+        "_x_",
+        "\u0670_",
     ]
     rng = random.Random(7)
     texts = ["", ".", "s", "'s", "l'a", "Fin. L'armée. S'il. X. Y", "A.\n\nb. C"]
     texts += ["".join(rng.choice(pieces) for _ in range(rng.randrange(1, 80))) for _ in range(400)]
     for text in texts:
         assert [tuple(t) for t in tokenize(text)] == _reference_tokens(text), repr(text)
+        assert normalize.raw_words(text) == set(normalize.WORD_RE.findall(text)), repr(text)
