@@ -17,9 +17,10 @@ farm's own process is excluded. PostgreSQL runs on a fresh database (MONITOR_TES
 
 `--new-cycles K` runs cycle 2 K times (K samples of the same measure); `--copies` makes every
 odd farm site republish the text of the site before it (wire copies: one story, one alert).
-Each cycle also reports CPU seconds: the monitor's process tree, the PostgreSQL server processes
-of its database, the farm, and the whole machine (everybody's jobs; when it is close to
-cores x seconds the machine was saturated and the figures measure the share the monitor got).
+Each cycle also reports CPU seconds: the monitor's process tree and its busiest process (which
+the GIL keeps near one core, except where C code releases it), the PostgreSQL server processes
+of its database, the farm, and the whole machine (everybody's jobs: when it is close to cores x
+seconds the machine was saturated and the figures measure the share the monitor got).
 
 With `--replicas 1,2` (PostgreSQL only; `1,2,1,2` interleaves runs) the cycles run in N replica
 processes instead (bench/farm_replica.py), each with its own `App` over the same database and
@@ -189,6 +190,7 @@ class CpuMeter:
     def __init__(self, farm_pid: int, backends: Callable[[], list[int]] | None = None) -> None:
         self.farm_pid, self.backends = farm_pid, backends
         self.ours = self.database = self.farm = self.machine = 0.0
+        self.busiest = 0.0  # the one process of the tree that used most
 
     def _database_pids(self) -> list[int]:
         return self.backends() if self.backends else []
@@ -209,6 +211,7 @@ class CpuMeter:
 
         self.machine = machine - self._machine
         self.ours = spent(self._pids)
+        self.busiest = max((spent([p]) for p in self._pids), default=0.0)
         self.farm = spent([self.farm_pid])
         self.database = spent(database - set(self._pids))
 
@@ -318,7 +321,8 @@ def run_backend(args: argparse.Namespace, database_url: str | None, tmp: Path) -
                 cycles.append(Cycle(name, report.new_articles, seconds, rss.peak, failed, cpu=cpu))
                 print(f"  {name}: {report.new_articles} articles, {seconds:.1f} s, "
                       f"{len(report.sources)} sources polled, {failed} failed, "
-                      f"{report.alerts} alerts; CPU s: monitor {cpu.ours:.1f}, PostgreSQL "
+                      f"{report.alerts} alerts; CPU s: monitor {cpu.ours:.1f} (busiest "
+                      f"process {cpu.busiest:.1f}), PostgreSQL "
                       f"{cpu.database:.1f}, farm {cpu.farm:.1f}, whole machine "
                       f"{cpu.machine:.1f} (of {seconds * (os.cpu_count() or 1):.1f} available)",
                       flush=True)
@@ -493,7 +497,8 @@ def _replica_cycle(
     found = {k: v for k, v in duplicates.items() if v} or "none"
     print(f"  {name}: {cycle.articles} articles, {seconds:.1f} s, polls per replica "
           f"{cycle.polls}, {cycle.failed_sources} failed, {cycle.alerts} alerts, "
-          f"{cycle.sent} alerts received, duplicates: {found}; CPU s: monitor {cpu.ours:.1f}, "
+          f"{cycle.sent} alerts received, duplicates: {found}; CPU s: monitor {cpu.ours:.1f} (busiest process "
+          f"{cpu.busiest:.1f}), "
           f"PostgreSQL {cpu.database:.1f}, farm {cpu.farm:.1f}, whole machine {cpu.machine:.1f} "
           f"(of {seconds * (os.cpu_count() or 1):.1f} available)", flush=True)
     for error in errors[:10]:
