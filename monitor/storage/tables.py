@@ -115,7 +115,8 @@ articles = Table(
     Column("story_id", BigInteger, index=True),
     Column("copy_of", BigInteger, index=True),
 )
-Index("ix_articles_canonical_url", articles.c.canonical_url)
+# the write stage looks up the earliest article with a canonical URL (migration 0007)
+Index("ix_articles_canonical_url_id", articles.c.canonical_url, articles.c.id)
 
 rule_matches = Table(
     "rule_matches",
