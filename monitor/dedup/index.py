@@ -31,7 +31,14 @@ from monitor.dedup import counts, sql
 from monitor.dedup import shingles as sh
 from monitor.dedup.model import CarriedBy, DedupInput, DedupResult, Regrouped
 from monitor.dedup.prepare import Fingerprints, prepare_fingerprints
-from monitor.dedup.story import StoryFeatures, StoryThresholds, compare, veto, weight
+from monitor.dedup.story import (
+    StoryFeatures,
+    StoryThresholds,
+    compare,
+    lookup_need,
+    veto,
+    weight,
+)
 from monitor.dedup.tables import (
     dedup_documents,
     dedup_fingerprints,
@@ -361,8 +368,9 @@ class DedupIndex:
             ),
             key=lambda k: (df.get(k, 0), k),
         )[: self.max_lookup_keys]
-        # an identical headline counts for one rare key (see story.compare)
-        needed = thresholds.min_rare_shared - any(k.startswith("h:") for k in rare)
+        # an identical headline counts for one rare key, and a short excerpt needs only the rare
+        # keys it has (see story.compare)
+        needed = lookup_need(rare, thresholds)
         if len(rare) < needed:
             return []
         span = thresholds.window

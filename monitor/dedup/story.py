@@ -356,10 +356,9 @@ class StoryThresholds:
     rare_weight: float = 2.0  # a key is "rare" when its weight is at least this
     # A short excerpt (a wire story's lead alone) may carry fewer rare keys than
     # `min_rare_shared`: it matches when it shares all of them, at least this many, with a
-    # score of at least `short_min_score`. Off (equal to `min_rare_shared`) until the index's
-    # candidate look-up asks a short excerpt for no more than `lookup_need` (else the match would
-    # be found only when the fuller write-up arrives second).
-    min_rare_short: int = 3
+    # score of at least `short_min_score` (the index's candidate look-up asks it for no more:
+    # `lookup_need`).
+    min_rare_short: int = 2
     short_min_score: float = 0.5
     # smoothing: behave as if the window always held this many more stories, so that the window's
     # frequencies only ever lower a key's fixed weight once the window is large
