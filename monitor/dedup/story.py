@@ -276,7 +276,7 @@ def _names(title: str, text: str) -> set[str]:
     found = _capitalised(text)
     if not _title_case(title):
         found |= _capitalised(title)
-    lower = {fold(w) for w in _WORD.findall(text) if w[0].islower()}
+    lower = {fold(w) for w in set(_WORD.findall(text)) if w[0].islower()}  # each word once
     names = {n for n in found if n not in lower}
     if _capitalises_nouns(text):
         names = {n for n in names if not n.endswith(_NOUN_ENDINGS)}
@@ -325,16 +325,17 @@ def _capitalised(text: str) -> set[str]:
     end = 0
     for match in _WORD.finditer(text):
         word = match.group(0)
-        gap = text[match.start() - 2 : match.start()] if match.start() else "\n"
-        starts_sentence = "\n" in gap or bool(_SENTENCE_END.search(previous + gap))
-        previous = word
-        joined = text[end : match.start()] == " "
-        end = match.end()
-        if not word[0].isupper():
+        start = match.start()
+        if not word[0].isupper():  # most words: no sentence or run bookkeeping needed
+            previous, end = word, match.end()
             if pending is not None:
                 (initial if pending[1] else middle).add(pending[0])
                 pending = None
             continue
+        gap = text[start - 2 : start] if start else "\n"
+        starts_sentence = "\n" in gap or bool(_SENTENCE_END.search(previous + gap))
+        joined = text[end:start] == " "
+        previous, end = word, match.end()
         key = fold(_POSSESSIVE.sub("", word).strip("'’-"))
         if len(key) < 2 or key in _STOP:
             continue
