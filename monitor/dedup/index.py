@@ -25,7 +25,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Generic, TypeVar
 
+import numpy as np
 import sqlalchemy as sa
+from numpy.typing import NDArray
 
 from monitor.dedup import counts, sql
 from monitor.dedup import shingles as sh
@@ -123,7 +125,7 @@ class DedupIndex:
         self.max_lookup_keys = max_lookup_keys
         self.max_key_frequency = max_key_frequency
         self._keys_cache: _LruCache[frozenset[str]] = _LruCache(cache_size)
-        self._shingles_cache: _LruCache[frozenset[int]] = _LruCache(cache_size // 5)
+        self._shingles_cache: _LruCache[NDArray[np.uint32]] = _LruCache(cache_size // 5)
         self._sql = sql.Lookups(max_candidates)
 
     # ----------------------------------------------------------------------------------- calls
@@ -239,10 +241,11 @@ class DedupIndex:
         prints = sorted(p.prints.fingerprints)
         rows = self._sql.copy_candidates(conn, prints, 2 if len(prints) >= 4 else 1, cutoff)
         sets = self._shingle_sets(conn, [(r.article_id, str(r.seen_at)) for r in rows])
+        mine = sh.sorted_array(shingles) if rows else None
         for row in rows:
-            if row.article_id in found:
+            if row.article_id in found or mine is None:
                 continue
-            overlap = sh.overlap(shingles, sets[row.article_id])
+            overlap = sh.overlap_sorted(mine, sets[row.article_id])
             if sh.is_copy(overlap, self.copy_thresholds):
                 found[row.article_id] = _Member(
                     row.article_id, row.copy_of or row.article_id, row.story_id, overlap
@@ -251,8 +254,8 @@ class DedupIndex:
 
     def _shingle_sets(
         self, conn: sa.Connection, wanted: Sequence[tuple[int, str]]
-    ) -> dict[int, frozenset[int]]:
-        out: dict[int, frozenset[int]] = {}
+    ) -> dict[int, NDArray[np.uint32]]:
+        out: dict[int, NDArray[np.uint32]] = {}
         missing = []
         for key in wanted:
             cached = self._shingles_cache.get(key)
@@ -263,7 +266,7 @@ class DedupIndex:
         if missing:
             stamps = dict(missing)
             for article_id, blob in conn.execute(sql.SHINGLES, {"b_ids": sorted(stamps)}):
-                value = sh.unpack(blob)
+                value = sh.unpack_sorted(blob)
                 out[article_id] = value
                 self._shingles_cache.put((article_id, stamps[article_id]), value)
         return out

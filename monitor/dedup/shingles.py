@@ -17,6 +17,11 @@ from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+from numpy.typing import NDArray
+
+_PACKED = np.dtype(np.uint32)  # array("I"): the platform's 4-byte unsigned int, as pack writes it
+
 SHINGLE_WORDS = 5
 WINNOW = 8
 
@@ -101,6 +106,27 @@ def unpack(blob: bytes) -> frozenset[int]:
     values = array("I")
     values.frombytes(blob)
     return frozenset(values)
+
+
+def unpack_sorted(blob: bytes) -> NDArray[np.uint32]:
+    """A packed shingle set as its sorted array, without copying (what the index caches: 4 bytes
+    a shingle, where a frozenset of ints takes about 60)."""
+    return np.frombuffer(blob, dtype=_PACKED)
+
+
+def sorted_array(shingles: Iterable[int]) -> NDArray[np.uint32]:
+    """A shingle set as a sorted array (the form :func:`overlap_sorted` compares)."""
+    return np.sort(np.fromiter(shingles, dtype=_PACKED))
+
+
+def overlap_sorted(a: NDArray[np.uint32], b: NDArray[np.uint32]) -> Overlap:
+    """:func:`overlap` of two shingle sets given as sorted arrays of distinct values (the same
+    result, computed by one merge in C instead of a set intersection)."""
+    if not a.size or not b.size:
+        return Overlap(0.0, 0.0, 0)
+    shared = int(np.intersect1d(a, b, assume_unique=True).size)
+    smaller = min(a.size, b.size)
+    return Overlap(shared / (a.size + b.size - shared), shared / smaller, smaller, shared)
 
 
 @dataclass(frozen=True)

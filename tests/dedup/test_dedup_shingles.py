@@ -105,3 +105,16 @@ def test_fingerprints_are_the_minimum_of_every_window() -> None:
         else:
             expected = {min(sequence[i : i + window]) for i in range(len(sequence) - window + 1)}
         assert sh.fingerprints(sequence, window) == expected
+
+
+def test_overlap_of_sorted_arrays_equals_the_set_overlap() -> None:
+    """The index compares cached sorted arrays (4 bytes a shingle); the result must be exactly
+    the frozenset computation's, including empty and disjoint sets."""
+    rng = random.Random(7)
+    for _ in range(300):
+        common = {rng.getrandbits(32) for _ in range(rng.randint(0, 300))}
+        a = frozenset(common | {rng.getrandbits(32) for _ in range(rng.randint(0, 400))})
+        b = frozenset(common | {rng.getrandbits(32) for _ in range(rng.randint(0, 400))})
+        stored = sh.unpack_sorted(sh.pack(b))
+        assert stored.tolist() == sorted(b)
+        assert sh.overlap_sorted(sh.sorted_array(a), stored) == sh.overlap(a, b)
