@@ -106,7 +106,9 @@ def run(url: str, n: int, batch: int) -> dict[str, float]:
     wall = time.perf_counter()
     for i in range(0, n, batch):
         with engine.begin() as conn:
-            for (source, worked, _), fact in zip(items[i : i + batch], facts[i : i + batch]):
+            for (source, worked, _), fact in zip(
+                items[i : i + batch], facts[i : i + batch], strict=True
+            ):
                 observe_fetch(conn, source, fact, NOW)
                 ingest(conn, ctx, key=f"{source}:0", worked=worked, alerting=True)
                 sources_repo.record_success(

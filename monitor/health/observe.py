@@ -23,7 +23,10 @@ OK = "ok"
 _TYPICAL = select(source_health.c.typical_size, source_health.c.typical_html).where(
     source_health.c.source == bindparam("b_source")
 )
-_PLACEHOLDER: dict[str, Any] = {"placeholder": bindparam("b_placeholder"), "placeholder_at": bindparam("b_at")}
+_PLACEHOLDER: dict[str, Any] = {
+    "placeholder": bindparam("b_placeholder"),
+    "placeholder_at": bindparam("b_at"),
+}
 _CONTENT: dict[str, Any] = {
     **_PLACEHOLDER,
     "typical_size": bindparam("b_size"),
