@@ -101,13 +101,6 @@ def pack(shingles: Iterable[int]) -> bytes:
     return array("I", sorted(shingles)).tobytes()
 
 
-def unpack(blob: bytes) -> frozenset[int]:
-    """Inverse of :func:`pack`."""
-    values = array("I")
-    values.frombytes(blob)
-    return frozenset(values)
-
-
 def unpack_sorted(blob: bytes) -> NDArray[np.uint32]:
     """A packed shingle set as its sorted array, without copying (what the index caches: 4 bytes
     a shingle, where a frozenset of ints takes about 60)."""

@@ -15,7 +15,7 @@ def _words(count: int, seed: int) -> list[str]:
 
 def test_pack_round_trips() -> None:
     values = sh.shingle_hashes(_words(50, 1))
-    assert sh.unpack(sh.pack(values)) == values
+    assert frozenset(sh.unpack_sorted(sh.pack(values)).tolist()) == values
 
 
 def test_any_long_enough_shared_run_shares_a_fingerprint() -> None:
