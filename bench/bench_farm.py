@@ -216,11 +216,16 @@ class CpuMeter:
         self.database = spent(database - set(self._pids))
 
 
+def farm_flags(args: argparse.Namespace) -> list[str]:
+    return [flag for flag, on in (("--copies", args.copies),
+                                  ("--shared-sentences", args.shared_sentences)) if on]
+
+
 @contextmanager
-def farm(sources: int, entries: int, copies: bool = False) -> Iterator[tuple[int, int]]:
+def farm(sources: int, entries: int, flags: Iterable[str] = ()) -> Iterator[tuple[int, int]]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "bench.newsfarm", "--sites", str(sources), "--entries", str(entries),
-         *(["--copies"] if copies else [])],
+         *flags],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -294,7 +299,7 @@ def cycle_plan(args: argparse.Namespace) -> list[tuple[str, bool | None]]:
 
 def run_backend(args: argparse.Namespace, database_url: str | None, tmp: Path) -> list[Cycle]:
     cycles: list[Cycle] = []
-    with farm(args.sources, args.entries, args.copies) as (port, farm_pid), WebhookReceiver(
+    with farm(args.sources, args.entries, farm_flags(args)) as (port, farm_pid), WebhookReceiver(
         secrets=(HOOK_SECRET,)
     ) as hook:
         config = farm_config(args, port, hook, database_url, tmp)
@@ -411,7 +416,7 @@ def stop_replicas(procs: list[subprocess.Popen[str]]) -> None:
 def run_replicas(args: argparse.Namespace, count: int, database_url: str, tmp: Path) -> list[Cycle]:
     """The same cycles as run_backend, run by `count` replica processes started together."""
     cycles: list[Cycle] = []
-    with farm(args.sources, args.entries, args.copies) as (port, farm_pid), WebhookReceiver(
+    with farm(args.sources, args.entries, farm_flags(args)) as (port, farm_pid), WebhookReceiver(
         secrets=(HOOK_SECRET,)
     ) as hook:
         config = farm_config(args, port, hook, database_url, tmp)
@@ -520,6 +525,9 @@ def main() -> None:
                         help="how many 'one new article' cycles (publish, cycle) to run")
     parser.add_argument("--copies", action="store_true",
                         help="odd farm sites republish the text of the site before them")
+    parser.add_argument("--shared-sentences", action="store_true",
+                        help="farm pages drawn from one pool of 4,000 sentences (the farm before "
+                        "2026-11-26): every article has many copy candidates to verify")
     parser.add_argument("--replicas", default="",
                         help="replica counts, e.g. 1,2 or 1,2,1,2: run the cycles in that many "
                         "processes (postgres only), one column per run")

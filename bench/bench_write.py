@@ -28,7 +28,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from bench.newsfarm import _TOPICAL, SENTENCES, Farm
+from bench.newsfarm import _TOPICAL, SENTENCES, Farm, _sentence
 from monitor.bounds import FieldBounds
 from monitor.dedup import DedupIndex
 from monitor.dedup.prepare import prepare_fingerprints
@@ -44,13 +44,18 @@ NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)
 PG_URL = os.environ.get("MONITOR_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
-def articles(n: int) -> list[tuple[str, Worked, bytes]]:
-    """(source, worked, feed body) for n distinct articles, one per source."""
+def articles(n: int, shared: bool = False) -> list[tuple[str, Worked, bytes]]:
+    """(source, worked, feed body) for n distinct articles, one per source (with `shared`, their
+    sentences drawn from the farm's pool of 4,000, as the farm's --shared-sentences)."""
     farm = Farm(n, 1, 8080)
     out = []
     for site in range(n):
         rng = random.Random(site)
-        paragraphs = [" ".join(rng.choices(SENTENCES, k=rng.randint(3, 5))) for _ in range(12)]
+        paragraphs = [
+            " ".join(rng.choices(SENTENCES, k=rng.randint(3, 5)) if shared
+                     else [_sentence(rng) for _ in range(rng.randint(3, 5))])
+            for _ in range(12)
+        ]
         matching = site % 25 == 0
         if matching:
             paragraphs[1] = f"{_TOPICAL} {paragraphs[1]}"
@@ -81,14 +86,14 @@ def articles(n: int) -> list[tuple[str, Worked, bytes]]:
     return out
 
 
-def run(url: str, n: int, batch: int) -> dict[str, float]:
+def run(url: str, n: int, batch: int, shared: bool = False) -> dict[str, float]:
     engine = open_database(url)
     with engine.begin() as conn:
         conn.execute(
             sources.insert(),
             [{"name": f"site-{i}", "url": f"http://x/{i}", "error_count": 0} for i in range(n)],
         )
-    items = articles(n)
+    items = articles(n, shared)
     facts = [page_facts(feed, "application/rss+xml") for _, _, feed in items]
     ctx = WriteContext(
         grouper=DedupIndex(),
@@ -142,14 +147,17 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=2000)
     parser.add_argument("--batch", type=int, default=200)
     parser.add_argument("--backend", default="sqlite")
+    parser.add_argument("--shared-sentences", action="store_true",
+                        help="texts drawn from the farm's pool of 4,000 sentences (many copy "
+                        "candidates per article, the farm before 2026-11-26)")
     args = parser.parse_args()
     results = {}
     for backend in args.backend.split(","):
         if backend == "sqlite":
             with tempfile.TemporaryDirectory() as tmp:
-                results[backend] = run(f"sqlite:///{Path(tmp) / 'w.db'}", args.articles, args.batch)
+                results[backend] = run(f"sqlite:///{Path(tmp) / 'w.db'}", args.articles, args.batch, args.shared_sentences)
         else:
-            results[backend] = run(fresh_postgres(), args.articles, args.batch)
+            results[backend] = run(fresh_postgres(), args.articles, args.batch, args.shared_sentences)
     print(f"\nwrite stage, {args.articles} distinct articles, batches of {args.batch}\n")
     print("| measure | " + " | ".join(results) + " |")
     print("|---|" + "---:|" * len(results))

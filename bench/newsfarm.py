@@ -6,7 +6,12 @@ Linux, so every address is its own host for per-host limits). Its feed lists the
 `entries` articles; `GET /_farm/publish` on any address adds one new article to every site
 (the farm's generation grows by one), changing every feed's ETag and Last-Modified. Pages are
 assembled from a fixed pool of sentences by a seeded generator, so they are distinct, cheap to
-build and identical on every request. With `--copies` every odd site's pages carry the text of
+build and identical on every request. Every page's sentences are drawn word by word by its own
+seeded generator, so two articles share no sentence unless one is a copy or carries the topical
+sentence (as real pages on different stories share little beyond boilerplate); with
+`--shared-sentences` they are drawn instead from one pool of 4,000 sentences (the farm before
+2026-11-26: every page shares whole sentences with hundreds of others, so dedup has to verify a
+full list of copy candidates for every article). With `--copies` every odd site's pages carry the text of
 the same article of the site before it (own title and URL), so the monitor sees wire copies
 across sources: one story, one alert. One asyncio process serves the raw HTTP/1.1 (keep-alive),
 so the farm costs little CPU beside the monitor.
@@ -47,13 +52,13 @@ _TOPICAL = (
 )
 
 
+def _sentence(rng: random.Random) -> str:
+    return " ".join(rng.choices(_WORDS, k=rng.randint(12, 24))).capitalize() + "."
+
+
 def _sentences(count: int, seed: int) -> list[str]:
     rng = random.Random(seed)
-    out = []
-    for _ in range(count):
-        words = rng.choices(_WORDS, k=rng.randint(12, 24))
-        out.append(" ".join(words).capitalize() + ".")
-    return out
+    return [_sentence(rng) for _ in range(count)]
 
 
 SENTENCES = _sentences(4000, 7)
@@ -81,9 +86,12 @@ BOTTOM = (
 class Farm:
     """The farm's state: its sites, the feed length and the generation."""
 
-    def __init__(self, sites: int, entries: int, port: int, copies: bool = False) -> None:
+    def __init__(
+        self, sites: int, entries: int, port: int, copies: bool = False,
+        shared_sentences: bool = False,
+    ) -> None:
         self.sites, self.entries, self.port, self.generation = sites, entries, port, 0
-        self.copies = copies
+        self.copies, self.shared_sentences = copies, shared_sentences
 
     def text_site(self, site: int) -> int:
         """The site whose text this site's articles carry: with `copies`, every odd site
@@ -108,7 +116,11 @@ class Farm:
         title = self.title(site, article)
         paragraphs = []
         for p in range(rng.randint(11, 14)):
-            text = " ".join(rng.choices(SENTENCES, k=rng.randint(3, 5)))
+            count = rng.randint(3, 5)
+            if self.shared_sentences:
+                text = " ".join(rng.choices(SENTENCES, k=count))
+            else:
+                text = " ".join(_sentence(rng) for _ in range(count))
             if p == 1 and (origin + article) % 25 == 0:  # 4% of articles match the shipped rule
                 text = _TOPICAL + " " + text
             paragraphs.append(f"<p>{escape(text)}</p>")
@@ -281,8 +293,11 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--copies", action="store_true",
                         help="odd sites republish the text of the site before them")
+    parser.add_argument("--shared-sentences", action="store_true",
+                        help="draw every page's sentences from one pool of 4,000")
     args = parser.parse_args()
-    farm = Farm(args.sites, args.entries, args.port or free_port(), args.copies)
+    farm = Farm(args.sites, args.entries, args.port or free_port(), args.copies,
+                args.shared_sentences)
     try:
         asyncio.run(serve(farm, min(ADDRESSES, args.sites)))
     except KeyboardInterrupt:

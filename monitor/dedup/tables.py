@@ -57,6 +57,7 @@ dedup_fingerprints = Table(
     metadata,
     Column("hash", BigInteger, primary_key=True, autoincrement=False),
     Column("article_id", BigInteger, primary_key=True, autoincrement=False),
+    sqlite_with_rowid=False,  # clustered on the key: one B-tree per row (migration 0008)
 )
 Index("ix_dedup_fingerprints_article_id", dedup_fingerprints.c.article_id)
 
@@ -67,6 +68,7 @@ dedup_story_keys = Table(
     Column("article_id", BigInteger, primary_key=True, autoincrement=False),
     Column("story_id", BigInteger, nullable=False),
     Column("published_at", DateTime(timezone=True), nullable=False),
+    sqlite_with_rowid=False,
 )
 Index("ix_dedup_story_keys_article_id", dedup_story_keys.c.article_id)
 Index("ix_dedup_story_keys_story_id", dedup_story_keys.c.story_id)
