@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from monitor.dedup import shingles as sh
-from monitor.dedup.story import story_keys
+from monitor.dedup.keys import story_keys
 from monitor.dedup.text import content_tokens, text_hash
 
 MIN_HASHED_WORDS = 8  # texts shorter than this are never hashed (title-only entries would collide)

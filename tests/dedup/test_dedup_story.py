@@ -176,3 +176,66 @@ def test_a_short_excerpt_matches_on_all_of_its_rare_keys() -> None:
     assert not compare(lone, full, df={}, stories=0, thresholds=on).same
     elsewhere = StoryFeatures(frozenset({"e:dorolo", "n:26", "k:26", "t:market"}), WHEN)
     assert not compare(elsewhere, full, df={}, stories=0, thresholds=on).same
+
+
+def test_dates_in_the_regions_languages_are_days_not_figures() -> None:
+    """ "27 de marzo", "27. März", "27 марта" are calendar days (a veto and evidence), not a
+    figure "27" that an unrelated write-up giving a toll of 27 would share."""
+    for text in (
+        "El ataque del 27 de marzo dejó 300 muertos.",
+        "Am 27. März wurden 300 Menschen getötet.",
+        "27 марта погибли 300 человек.",
+        "Il 27 marzo sono morte 300 persone.",
+        "Op 27 maart zijn 300 mensen gedood.",
+    ):
+        keys = story_keys("x", text)
+        assert "d:27-3" in keys and "n:27" not in keys and "n:300" in keys, (text, keys)
+
+
+def test_a_date_range_gives_both_days() -> None:
+    for text in (
+        "between 27 and 31 March",
+        "March 27-31",
+        "du 27 au 31 mars",
+        "del 27 al 31 de marzo",
+        "zwischen dem 27. und 31. März",
+    ):
+        keys = story_keys("x", text)
+        assert {"d:27-3", "d:31-3"} <= keys and "n:27" not in keys, (text, keys)
+    # a range and one of its days do not contradict each other
+    one = StoryFeatures(story_keys("x", "On 31 March soldiers came."), WHEN)
+    both = StoryFeatures(story_keys("x", "From 27 to 31 March soldiers came."), WHEN)
+    assert compare(one, both, df={}, stories=0, thresholds=StoryThresholds()).reason != (
+        "dates differ"
+    )
+
+
+def test_a_shared_date_is_evidence_like_a_figure() -> None:
+    """The place, the day and the toll: three rare facts shared by a translation."""
+    english = story_keys("Killings in Dorolo", "On 27 March soldiers killed 300 people in Dorolo.")
+    spanish = story_keys("Matanza", "El 27 de marzo soldados mataron a 300 personas en Dorolo.")
+    match = compare(
+        StoryFeatures(english, WHEN),
+        StoryFeatures(spanish, WHEN),
+        df={},
+        stories=0,
+        thresholds=StoryThresholds(),
+    )
+    assert match.same and "d:27-3" in match.rare_shared, match.reason
+    # the same day and toll at another place is another event
+    other = story_keys("Attack", "On 27 March gunmen killed 300 people in Sanakoro.")
+    assert not compare(
+        StoryFeatures(english, WHEN),
+        StoryFeatures(other, WHEN),
+        df={},
+        stories=0,
+        thresholds=StoryThresholds(),
+    ).same
+
+
+def test_an_arabic_write_up_names_its_sahel_places() -> None:
+    """Arabic has no capitals: the places of the gazetteer are keyed by their Latin name, with
+    or without the article and a proclitic."""
+    keys = story_keys("مجزرة في مورا", "قتل 300 مدني في بلدة مورا بمنطقة موبتي وفي الكيدال")
+    assert {"e:moura", "e:mopti", "e:kidal", "n:300"} <= keys
+    assert not {k for k in story_keys("x", "قال المتحدث إن 300 شخص") if k.startswith("e:")}
