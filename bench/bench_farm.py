@@ -9,8 +9,10 @@ For each backend it writes a feeds.yaml with N farm sources (M entries each), th
 2. one new article on every source (the farm publishes): pages fetched, extracted, matched;
 3. nothing new: every feed answers 304.
 
-Peak RSS is the sum over this process and its descendants (workers), sampled every 0.1 s; the
-farm's own process is excluded. PostgreSQL runs on a fresh database (MONITOR_TEST_POSTGRES_URL).
+Peak RSS is the sum over this process and its descendants (workers), sampled every 0.1 s; peak
+PSS the same sum of proportional set sizes (shared pages split between the processes that map
+them: what the tree costs the machine), sampled once a second (`bench/proctree.py`); the farm's
+own process is excluded. PostgreSQL runs on a fresh database (MONITOR_TEST_POSTGRES_URL).
 
     .venv/bin/python -m bench.bench_farm --sources 1000 --entries 20 --backend sqlite,postgres
     .venv/bin/python -m bench.bench_farm --sources 100 --entries 5      # a quick run
@@ -45,7 +47,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -57,6 +58,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy import create_engine, text
 
+from bench.proctree import CpuMeter, PeakRss, database_backends
 from monitor.app import App
 from monitor.config.loader import load_config
 from tests.e2e.harness import HOOK_SECRET, ROOT, write_config
@@ -64,7 +66,6 @@ from tests.support.postgres import fresh_database
 from tests.support.receivers import WebhookReceiver
 
 INTERVAL = timedelta(minutes=15)
-_PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
 @dataclass
@@ -79,141 +80,13 @@ class Cycle:
     alerts: int = 0
     sent: int = 0
     duplicates: dict[str, int] = field(default_factory=dict)
+    peak_pss_mb: float = 0.0
     errors: list[str] = field(default_factory=list)
     cpu: CpuMeter | None = None
 
     @property
     def duplicate_count(self) -> int:
         return sum(self.duplicates.values())
-
-
-def _rss_mb(pid: int) -> float:
-    try:
-        with open(f"/proc/{pid}/statm") as statm:
-            return int(statm.read().split()[1]) * _PAGE / 2**20
-    except OSError:
-        return 0.0
-
-
-def _tree(root: int, exclude: set[int]) -> list[int]:
-    parents: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat", "rb") as stat:
-                    parents[int(entry)] = int(stat.read().rsplit(b")", 1)[1].split()[1])
-            except OSError:
-                continue
-    found, frontier = [root], [root]
-    while frontier:
-        frontier = [p for p, pp in parents.items() if pp in frontier and p not in exclude]
-        found += frontier
-    return found
-
-
-class PeakRss:
-    """Samples the RSS of this process tree (minus `exclude`) until stopped."""
-
-    def __init__(self, exclude: set[int]) -> None:
-        self.exclude, self.peak, self._stop = exclude, 0.0, threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        # The process tree (a scan of all of /proc) is refreshed once a second, the RSS of its
-        # members every 0.1 s: scanning /proc ten times a second took 5% of the GIL of the
-        # process being measured.
-        pids: list[int] = []
-        ticks = 0
-        while not self._stop.wait(0.1):
-            if ticks % 10 == 0:
-                pids = _tree(os.getpid(), self.exclude)
-            ticks += 1
-            total = sum(_rss_mb(p) for p in pids)
-            self.peak = max(self.peak, total)
-
-    def __enter__(self) -> PeakRss:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-
-_TICK = os.sysconf("SC_CLK_TCK")
-
-
-def _cpu_by_pid(pids: Iterable[int]) -> dict[int, float]:
-    """utime + stime in seconds of each live process among `pids`."""
-    found: dict[int, float] = {}
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/stat", "rb") as stat:
-                fields = stat.read().rsplit(b")", 1)[1].split()
-            found[pid] = (int(fields[11]) + int(fields[12])) / _TICK
-        except OSError:
-            continue
-    return found
-
-
-def _machine_busy() -> float:
-    """CPU seconds the whole machine spent busy (all users), from /proc/stat."""
-    with open("/proc/stat") as stat:
-        ticks = [int(v) for v in stat.readline().split()[1:]]
-    return (sum(ticks[:8]) - ticks[3] - ticks[4]) / _TICK  # minus idle and iowait
-
-
-def database_backends(database_url: str) -> Callable[[], list[int]]:
-    """The pids of the PostgreSQL server processes connected to this bench's database."""
-
-    def pids() -> list[int]:
-        engine = create_engine(database_url)
-        try:
-            with engine.connect() as conn:
-                return [int(p) for p in conn.execute(text(
-                    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND pid <> pg_backend_pid()"
-                )).scalars()]
-        finally:
-            engine.dispose()
-
-    return pids
-
-
-class CpuMeter:
-    """CPU seconds over a cycle: this process tree (minus the farm), the PostgreSQL backends of
-    the bench's database, the farm, and the whole machine (everybody's jobs).
-
-    The tree is taken at the start (the replicas and their workers live across cycles); the
-    backends at the start and at the end (a backend that ends in between is not counted)."""
-
-    def __init__(self, farm_pid: int, backends: Callable[[], list[int]] | None = None) -> None:
-        self.farm_pid, self.backends = farm_pid, backends
-        self.ours = self.database = self.farm = self.machine = 0.0
-        self.busiest = 0.0  # the one process of the tree that used most
-
-    def _database_pids(self) -> list[int]:
-        return self.backends() if self.backends else []
-
-    def __enter__(self) -> CpuMeter:
-        self._pids = _tree(os.getpid(), {self.farm_pid})
-        self._start = _cpu_by_pid([*self._pids, self.farm_pid, *self._database_pids()])
-        self._machine = _machine_busy()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        machine = _machine_busy()
-        database = set(self._database_pids())
-        now = _cpu_by_pid([*self._pids, self.farm_pid, *database])
-
-        def spent(pids: Iterable[int]) -> float:
-            return sum(now.get(p, 0.0) - self._start.get(p, 0.0) for p in pids if p in now)
-
-        self.machine = machine - self._machine
-        self.ours = spent(self._pids)
-        self.busiest = max((spent([p]) for p in self._pids), default=0.0)
-        self.farm = spent([self.farm_pid])
-        self.database = spent(database - set(self._pids))
 
 
 def farm_flags(args: argparse.Namespace) -> list[str]:
@@ -323,7 +196,8 @@ def run_backend(args: argparse.Namespace, database_url: str | None, tmp: Path) -
                     report = app.run_cycle()
                     seconds = time.perf_counter() - start
                 failed = sum(1 for o in report.sources if o.error)
-                cycles.append(Cycle(name, report.new_articles, seconds, rss.peak, failed, cpu=cpu))
+                cycles.append(Cycle(name, report.new_articles, seconds, rss.peak, failed, cpu=cpu,
+                                    peak_pss_mb=rss.peak_pss))
                 print(f"  {name}: {report.new_articles} articles, {seconds:.1f} s, "
                       f"{len(report.sources)} sources polled, {failed} failed, "
                       f"{report.alerts} alerts; CPU s: monitor {cpu.ours:.1f} (busiest "
@@ -572,8 +446,9 @@ def print_table(args: argparse.Namespace, results: dict[str, list[Cycle]]) -> No
          lambda c: f"{c.articles / c.seconds:.1f}"),
         (f"all-304 cycle at {args.sources} sources: seconds", lambda c: f"{c.seconds:.1f}"),
         ("all-304 cycle: peak RSS of the process tree (MB)", lambda c: f"{c.peak_mb:.0f}"),
+        ("all-304 cycle: peak PSS of the process tree (MB)", lambda c: f"{c.peak_pss_mb:.0f}"),
     ]
-    picks = [0, 0, 1, -1, -1]
+    picks = [0, 0, 1, -1, -1, -1]
     print()
     print(f"| measure | {' | '.join(backends)} |")
     print(f"|---|{'---:|' * len(backends)}")

@@ -24,7 +24,8 @@ from typing import Any
 import httpx
 import trafilatura
 
-from bench.bench_farm import PeakRss, farm, warm_up
+from bench.bench_farm import farm, warm_up
+from bench.proctree import PeakRss
 from monitor.app import App
 from monitor.config.loader import load_config
 from monitor.corpus import load_corpus

@@ -11,7 +11,8 @@ seeded generator, so two articles share no sentence unless one is a copy or carr
 sentence (as real pages on different stories share little beyond boilerplate); with
 `--shared-sentences` they are drawn instead from one pool of 4,000 sentences (the farm before
 2026-11-26: every page shares whole sentences with hundreds of others, so dedup has to verify a
-full list of copy candidates for every article). With `--copies` every odd site's pages carry the text of
+full list of copy candidates for every article, and every site's feed summarises story N with the
+same words). Feed summaries are a sentence of the article's own otherwise. With `--copies` every odd site's pages carry the text of
 the same article of the site before it (own title and URL), so the monitor sees wire copies
 across sources: one story, one alert. One asyncio process serves the raw HTTP/1.1 (keep-alive),
 so the farm costs little CPU beside the monitor.
@@ -110,6 +111,13 @@ class Farm:
         words = rng.choices(_WORDS, k=7)
         return f"{' '.join(words).capitalize()} (site {site}, story {article})"
 
+    def summary(self, site: int, article: int) -> str:
+        """The feed's summary of an article: a sentence of its own (a copy's is the original's),
+        as feeds carry the lede; with `shared_sentences`, the same words for every site."""
+        if self.shared_sentences:
+            return f"Summary of story {article}."
+        return _sentence(random.Random(self.text_site(site) * 1_000_003 + article + 17))
+
     def page(self, site: int, article: int) -> bytes:
         origin = self.text_site(site)
         rng = random.Random(origin * 1_000_003 + article)
@@ -145,7 +153,7 @@ class Farm:
                 "title": f"Site {site}",
                 "items": [
                     {"id": f"s{site}-{a}", "url": url, "title": title,
-                     "summary": f"Summary of story {a}.",
+                     "summary": self.summary(site, a),
                      "date_published": _iso(EPOCH + a * 3600)}
                     for a, title, url in items
                 ],
@@ -155,7 +163,7 @@ class Farm:
             entries = "".join(
                 f"<entry><id>tag:s{site},2026:{a}</id><title>{escape(title)}</title>"
                 f"<link rel='alternate' href='{url}'/><updated>{_iso(EPOCH + a * 3600)}</updated>"
-                f"<summary>Summary of story {a}.</summary></entry>"
+                f"<summary>{escape(self.summary(site, a))}</summary></entry>"
                 for a, title, url in items
             )
             return (
@@ -167,7 +175,7 @@ class Farm:
             f"<item><title>{escape(title)}</title><link>{url}</link>"
             f"<guid isPermaLink='false'>s{site}-{a}</guid>"
             f"<pubDate>{formatdate(EPOCH + a * 3600, usegmt=True)}</pubDate>"
-            f"<description>Summary of story {a}.</description></item>"
+            f"<description>{escape(self.summary(site, a))}</description></item>"
             for a, title, url in items
         )
         return (

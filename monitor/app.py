@@ -90,6 +90,7 @@ class App:
         self._channel_http = httpx.Client(timeout=30.0, follow_redirects=False, verify=True)
         self._pipeline: Pipeline | None = None
         self._synced = False  # sources table brought in line with the configuration
+        self._enabled = {s.name: s for s in self.config.sources if s.enabled}  # fixed too
         self.metrics = Metrics()
         self.metrics.watch_database(self.engine, clock)  # O (issue 10): gauges read at scrape
         self.rules = RuleEngine.compile(config.ruleset)
@@ -173,7 +174,7 @@ class App:
     def _claim(
         self, *, limit: int | None, exclude: Set[str] = frozenset()
     ) -> list[tuple[str, Future[SourceOutcome]]]:
-        specs = {s.name: s for s in self.config.sources if s.enabled}
+        specs = self._enabled
         if not self._synced:  # the configuration is fixed for the App's life: once is enough
             with self.engine.begin() as conn:
                 sources_repo.sync_sources(conn, specs.values())
@@ -182,7 +183,7 @@ class App:
         busy = pipeline.in_flight() | exclude  # still being polled here: never claimed twice
         claimed = sources_repo.claim_due(
             self.engine,
-            [name for name in specs if name not in busy],
+            [name for name in specs if name not in busy] if busy else list(specs),
             now=self.clock(),
             owner=self.owner,
             limit=limit,

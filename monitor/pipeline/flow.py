@@ -37,6 +37,7 @@ from monitor.config.models import Settings, SourceSpec
 from monitor.delivery.notices import create_notice
 from monitor.errors import FetchError, MonitorError
 from monitor.fetch.aclient import AsyncFetcher, build_async_client
+from monitor.fetch.loop import new_fetch_loop
 from monitor.fetch.response import FetchResult
 from monitor.health import observe_fetch, page_facts
 from monitor.parse.feeds import FeedEntry
@@ -106,7 +107,7 @@ class Pipeline:
         self._recording: set[str] = set()  # outcome being written: the lease goes with it
         self._room = threading.Event()  # set when a poll ends (room for another claim)
         self._last_progress = time.monotonic()
-        self._loop = asyncio.new_event_loop()
+        self._loop = new_fetch_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="fetch", daemon=True)
         self._db = ThreadPoolExecutor(max_workers=2, thread_name_prefix="db-read")
         self._parse = ThreadPoolExecutor(max_workers=2, thread_name_prefix="parse")

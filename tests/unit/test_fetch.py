@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import httpx
 import pytest
@@ -246,10 +248,12 @@ def test_bounded_decoder_never_inflates_far_past_the_cap() -> None:
 
 
 def aget(settings: FetchSettings, url: str, handler: object = None, **validators: str) -> object:
-    """Run one AsyncFetcher.get on a fresh loop (with a mock transport when `handler` is given)."""
+    """Run one AsyncFetcher.get on a fresh loop of the daemon's kind (uvloop where installed;
+    with a mock transport when `handler` is given)."""
     import asyncio
 
     from monitor.fetch.aclient import AsyncFetcher, build_async_client
+    from monitor.fetch.loop import new_fetch_loop
 
     async def run() -> object:
         transport = httpx.MockTransport(handler) if handler is not None else None  # type: ignore[arg-type]
@@ -259,7 +263,8 @@ def aget(settings: FetchSettings, url: str, handler: object = None, **validators
         finally:
             await fetcher.aclose()
 
-    return asyncio.run(run())
+    with asyncio.Runner(loop_factory=new_fetch_loop) as runner:
+        return runner.run(run())
 
 
 def test_async_conditional_get_cap_retry_after_and_redirects() -> None:
@@ -362,3 +367,67 @@ def test_async_get_retries_once_when_a_kept_alive_connection_was_closed() -> Non
     with pytest.raises(FetchError) as caught:
         aget(FetchSettings(), "https://news.example.org/a", dead)
     assert caught.value.kind is FetchErrorKind.PROTOCOL and len(calls) == 2  # once more only
+
+
+@pytest.fixture
+def tls_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """An HTTPS server on 127.0.0.1 with a self-signed certificate for localhost."""
+    import ssl
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a test certificate")
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )
+
+    class Ok(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("content-length", "9")
+            self.end_headers()
+            self.wfile.write(b"tls works")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Ok)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"https://localhost:{server.server_address[1]}/", cert
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_async_tls_verifies_the_certificate_on_the_daemons_loop(
+    tls_server: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, cert = tls_server
+    settings = FetchSettings(allow_networks=("127.0.0.0/8",))
+    with pytest.raises(FetchError):  # self-signed: not trusted by the default bundle
+        aget(settings, url)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # httpx's context trusts it then
+    assert aget(settings, url).body == b"tls works"  # type: ignore[attr-defined]
+
+
+def test_fetch_loop_is_uvloop_unless_asyncio_is_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    from monitor.fetch.loop import new_fetch_loop
+
+    uvloop = pytest.importorskip("uvloop")
+    loop = new_fetch_loop()
+    assert isinstance(loop, uvloop.Loop)
+    loop.close()
+    monkeypatch.setenv("MONITOR_EVENT_LOOP", "asyncio")
+    loop = new_fetch_loop()
+    assert isinstance(loop, asyncio.BaseEventLoop) and not isinstance(loop, uvloop.Loop)
+    loop.close()
