@@ -39,7 +39,7 @@ from monitor.errors import FetchError, MonitorError
 from monitor.fetch.aclient import AsyncFetcher, build_async_client
 from monitor.fetch.loop import new_fetch_loop
 from monitor.fetch.response import FetchResult
-from monitor.health import observe_fetch, page_facts
+from monitor.health import PageFacts, observe_fetch, page_facts
 from monitor.parse.feeds import FeedEntry
 from monitor.pipeline.leases import LeaseKeeper
 from monitor.pipeline.model import (
@@ -55,9 +55,11 @@ from monitor.pipeline.stages import EntryError, error_kind, keep_newest, next_po
 from monitor.pipeline.work import WorkStage
 from monitor.pipeline.write import Grouper, WriteContext, Writer, ingest
 from monitor.sources import SourceRead, SourceReader, reader_for
+from monitor.sources.feed import FeedReader
 from monitor.storage import articles_repo, sources_repo
 from monitor.storage.db import READ_ONLY
 from monitor.storage.sources_repo import SourceState
+from monitor.work import FeedJob
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -283,10 +285,12 @@ class Pipeline:
 
     async def _poll(self, source: SourceSpec, state: SourceState, outcome: SourceOutcome) -> None:
         reader = self.deps.reader_for(source)
-        # start_urls may read robots.txt (a blocking fetch): never on the event loop
-        urls = await asyncio.get_running_loop().run_in_executor(
-            self._parse, reader.start_urls, source
-        )
+        if isinstance(reader, FeedReader):
+            urls = reader.start_urls(source)  # the feed's URL: no thread hop
+        else:  # start_urls may read robots.txt (a blocking fetch): never on the event loop
+            urls = await asyncio.get_running_loop().run_in_executor(
+                self._parse, reader.start_urls, source
+            )
         conditional = getattr(reader, "conditional", True)
         first = await self._fetch(
             urls[0],
@@ -298,13 +302,14 @@ class Pipeline:
             outcome.not_modified = True
             await self._succeeded(source, first, 0, None)
             return
-        facts = await asyncio.get_running_loop().run_in_executor(
-            self._parse, page_facts, first.body, first.content_type
-        )  # O (issue 10): parked/placeholder detection; CPU off the writer
-        await self._write(
-            partial(observe_fetch, source=source.name, facts=facts, now=self.deps.clock())
-        )
-        entries, note = await self._gather_entries(reader, source, first, urls[1:])
+        if isinstance(reader, FeedReader):  # parsed in a worker process, within its budget
+            entries, note = await self._read_feed(source, first)
+        else:
+            facts = await asyncio.get_running_loop().run_in_executor(
+                self._parse, page_facts, first.body, first.content_type
+            )  # O (issue 10): parked/placeholder detection; CPU off the writer
+            await self._observe(source, facts)
+            entries, note = await self._gather_entries(reader, source, first, urls[1:])
         entries, cut = keep_newest(entries, self.deps.settings.max_feed_entries)
         entries = [bound_entry(e, self.deps.settings.bounds) for e in entries]
         if cut:
@@ -334,6 +339,25 @@ class Pipeline:
         if failed:
             raise EntryError(f"{len(failed)} of {len(new)} entries failed; first: {failed[0]}")
         await self._succeeded(source, first, cut, note)
+
+    async def _observe(self, source: SourceSpec, facts: PageFacts) -> None:
+        await self._write(
+            partial(observe_fetch, source=source.name, facts=facts, now=self.deps.clock())
+        )
+
+    async def _read_feed(
+        self, source: SourceSpec, doc: FetchResult
+    ) -> tuple[list[FeedEntry], str | None]:
+        """A feed document, parsed with its response's facts by a worker process (a feed that
+        is no feed, or over the work budget, fails the poll after its facts are recorded)."""
+        job = FeedJob(doc.url, doc.body, doc.content_type)
+        parsed = await asyncio.wrap_future(self.deps.work.parse_feed(job))
+        self._progress()
+        if parsed.facts is not None:
+            await self._observe(source, parsed.facts)
+        feed, _ = parsed.parsed()
+        read = FeedReader.entries_of(feed)
+        return list(read.entries), read.note
 
     async def _gather_entries(
         self, reader: SourceReader, source: SourceSpec, first: FetchResult, more: Sequence[str]

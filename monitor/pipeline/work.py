@@ -14,11 +14,13 @@ from monitor.bounds import FieldBounds, clip, clip_url
 from monitor.pipeline.model import MatchOut, Worked, WorkItem
 from monitor.pipeline.stages import OLDEST
 from monitor.storage.articles_repo import NewArticle
-from monitor.work import WorkJob, WorkPool, WorkResult
+from monitor.work import FeedJob, FeedResult, WorkJob, WorkPool, WorkResult
 
 
 class WorkStage(Protocol):
     def submit(self, item: WorkItem) -> Future[Worked]: ...
+
+    def parse_feed(self, job: FeedJob) -> Future[FeedResult]: ...
 
     def close(self) -> None: ...
 
@@ -74,6 +76,9 @@ class PoolWork:
 
         inner.add_done_callback(done)
         return outer
+
+    def parse_feed(self, job: FeedJob) -> Future[FeedResult]:
+        return self._pool.submit_feed(job)
 
     def close(self) -> None:
         self._pool.close()

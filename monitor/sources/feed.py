@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from monitor.config.models import SourceSpec
 from monitor.fetch.client import FetchResult
-from monitor.parse.feeds import read_feed
+from monitor.parse.feeds import ParsedFeed, read_feed
 from monitor.sources.model import SourceRead
 
 
@@ -19,7 +19,11 @@ class FeedReader:
     def read(self, spec: SourceSpec, result: FetchResult) -> SourceRead:
         if result.not_modified:
             return SourceRead([])
-        feed = read_feed(result.body, result.url, result.content_type or None)
+        return self.entries_of(read_feed(result.body, result.url, result.content_type or None))
+
+    @staticmethod
+    def entries_of(feed: ParsedFeed) -> SourceRead:
+        """The read of a parsed feed (the daemon parses feeds in its worker processes)."""
         skipped = feed.total - len(feed.entries)
         note = f"{skipped} of {feed.total} items have no link" if skipped else None
         return SourceRead(list(feed.entries), [], note)

@@ -65,6 +65,10 @@ class WorkJob:
             match=match,
         )
 
+    def skipped(self, reason: str) -> WorkResult:
+        """The result when the job was stopped (budget) or crashed its worker."""
+        return WorkResult.skip(self.url, reason)
+
 
 @dataclass(frozen=True)
 class MatchedRule:

@@ -23,11 +23,12 @@ from collections import deque
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from monitor.errors import MonitorError
 from monitor.rules import RuleSet
 from monitor.work import protocol
+from monitor.work.feeds import FeedJob, FeedResult
 from monitor.work.model import WorkJob, WorkResult
 from monitor.work.settings import WorkSettings
 
@@ -59,8 +60,8 @@ def cpu_seconds(pid: int) -> float:
 @dataclass
 class _Task:
     id: int
-    job: WorkJob
-    future: Future[WorkResult]
+    job: WorkJob | FeedJob
+    future: Future[Any]  # of WorkResult or FeedResult, as the job
     started: bool = False  # set_running_or_notify_cancel was called
 
 
@@ -120,13 +121,22 @@ class WorkPool:
     def submit(self, job: WorkJob) -> Future[WorkResult]:
         """Queue one article; the future's result is a WorkResult (possibly `skipped`)."""
         future: Future[WorkResult] = Future()
+        self._queue(job, future)
+        return future
+
+    def submit_feed(self, job: FeedJob) -> Future[FeedResult]:
+        """Queue one feed document to parse; the result is a FeedResult (possibly `skipped`)."""
+        future: Future[FeedResult] = Future()
+        self._queue(job, future)
+        return future
+
+    def _queue(self, job: WorkJob | FeedJob, future: Future[Any]) -> None:
         with self._lock:
             if self._closing or self._broken:
                 raise WorkPoolClosed(self._broken or "the work pool is closed")
             self._next_id += 1
             self._pending.append(_Task(self._next_id, job, future))
             self._wake()
-        return future
 
     def wait_ready(self, timeout: float | None = None) -> bool:
         """Wait until every worker has started (imports done, rules compiled)."""
@@ -267,10 +277,11 @@ class WorkPool:
         worker.began = time.monotonic()
         worker.cpu_at_start = cpu_seconds(worker.proc.pid)
 
-    def _finish(self, task: _Task, result: WorkResult) -> None:
+    def _finish(self, task: _Task, result: WorkResult | FeedResult) -> None:
         if result.skipped:
             self.stats.skipped += 1
-            log.warning("article skipped url=%s error=%s", result.url, result.skipped)
+            kind = "article" if isinstance(task.job, WorkJob) else "feed"
+            log.warning("%s skipped url=%s error=%s", kind, result.url, result.skipped)
         else:
             self.stats.done += 1
         task.future.set_result(result)
@@ -311,7 +322,7 @@ class WorkPool:
         if worker.tasks:
             running = worker.tasks.popleft()
             reason = worker.kill_reason or f"worker crashed ({_describe(code)})"
-            self._finish(running, WorkResult.skip(running.job.url, reason))
+            self._finish(running, running.job.skipped(reason))
             with self._lock:
                 self._pending.extendleft(reversed(worker.tasks))
             worker.tasks.clear()

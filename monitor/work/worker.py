@@ -20,7 +20,8 @@ import time
 from monitor.rules import RuleEngine, RuleSet
 from monitor.work import optional, protocol
 from monitor.work.article import Tools, process
-from monitor.work.model import SourceMeta, WorkJob, WorkResult
+from monitor.work.feeds import FeedJob, parse_feed_job
+from monitor.work.model import SourceMeta, WorkJob
 
 PR_SET_PDEATHSIG = 1
 WARM_PAGE = b"<html><body><article><h1>Warm</h1><p>Worker warm-up text.</p></article></body></html>"
@@ -67,15 +68,16 @@ def limit_memory(budget: int) -> None:
 def serve(jobs: int, results: int, tools: Tools, memory: int) -> None:
     while (message := protocol.read(jobs)) is not None:
         job_id, job = message
-        assert isinstance(job, WorkJob)
+        assert isinstance(job, WorkJob | FeedJob)
         out_of_memory = False
+        result: object
         try:
-            result = process(job, tools)
+            result = process(job, tools) if isinstance(job, WorkJob) else parse_feed_job(job)
         except MemoryError:
             out_of_memory = True
-            result = WorkResult.skip(job.url, f"memory budget exceeded ({memory >> 20} MB)")
-        except Exception as exc:  # noqa: BLE001 - reported as this article's skip reason
-            result = WorkResult.skip(job.url, f"error: {type(exc).__name__}: {exc}"[:300])
+            result = job.skipped(f"memory budget exceeded ({memory >> 20} MB)")
+        except Exception as exc:  # noqa: BLE001 - reported as this job's skip reason
+            result = job.skipped(f"error: {type(exc).__name__}: {exc}"[:300])
         protocol.write(results, (job_id, result))
         if out_of_memory:
             return  # start afresh: the pool replaces this worker

@@ -27,6 +27,7 @@ from monitor.pipeline.stages import OLDEST
 from monitor.storage import articles_repo, sources_repo
 from monitor.storage.db import open_database
 from monitor.storage.tables import alerts
+from monitor.work.feeds import FeedJob, FeedResult, parse_feed_job
 
 NOW = datetime(2026, 3, 28, 12, 0, tzinfo=UTC)
 FEED_URL = "https://news.example.org/feed.json"
@@ -65,6 +66,11 @@ class InlineWork:
         matches = (MatchOut("r", {"rule": "r", "passages": []}),)
         hit = item.alerting and item.entry.title == "alert-me"
         future.set_result(Worked(article, matches if hit else ()))
+        return future
+
+    def parse_feed(self, job: FeedJob) -> Future[FeedResult]:
+        future: Future[FeedResult] = Future()
+        future.set_result(parse_feed_job(job))
         return future
 
     def close(self) -> None:
