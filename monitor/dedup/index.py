@@ -8,22 +8,23 @@ several groups joins them into one. Each group's original is its fullest text, s
 wire text arrives after a lead-only copy, the earlier members become copies of it; the group keeps
 its story. An article that is no copy is a new write-up: it joins the story of the write-ups it
 matches (see ``story``), joining stories that it shows to be one event when they do not contradict
-each other. Earlier articles whose original or story changed are returned in
-``DedupResult.regrouped`` for the caller to write on its own rows.
+each other, or the stories of write-ups that share a long passage with it. Earlier articles
+whose original or story changed are returned in ``DedupResult.regrouped`` for the caller to
+write on its own rows. The story look-ups and joins are in ``stories`` (``StoryLinks``).
 
-The result is the same whatever the arrival order, as long as the candidate lookups are complete
-(they are bounded: see ``max_candidates``). On PostgreSQL a transaction-scoped advisory lock
+Copy groups are the same whatever the arrival order, as long as the candidate lookups are
+complete (they are bounded: see ``max_candidates``); stories too, except where a join is refused
+because the write-ups compared contradict each other, which depends on which were compared
+(docs/dedup.md, *Order*). On PostgreSQL a transaction-scoped advisory lock
 serialises classification across replicas; on SQLite the database's single writer does the same.
 Re-classifying an article returns the recorded decision.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Generic, TypeVar
+from datetime import datetime, timedelta
 
 import numpy as np
 import sqlalchemy as sa
@@ -31,16 +32,11 @@ from numpy.typing import NDArray
 
 from monitor.dedup import counts, sql
 from monitor.dedup import shingles as sh
+from monitor.dedup.cache import LruCache
 from monitor.dedup.model import CarriedBy, DedupInput, DedupResult, Regrouped
 from monitor.dedup.prepare import Fingerprints, prepare_fingerprints
-from monitor.dedup.story import (
-    StoryFeatures,
-    StoryThresholds,
-    compare,
-    lookup_need,
-    veto,
-    weight,
-)
+from monitor.dedup.stories import Member, StoryHit, StoryLinks, touch_story, utc
+from monitor.dedup.story import StoryThresholds
 from monitor.dedup.tables import (
     dedup_documents,
     dedup_fingerprints,
@@ -48,8 +44,6 @@ from monitor.dedup.tables import (
     dedup_story_keys,
 )
 from monitor.storage.tables import articles
-
-_V = TypeVar("_V")
 
 
 @dataclass(frozen=True)
@@ -60,51 +54,7 @@ class _Prepared:
     prints: Fingerprints
 
 
-@dataclass(frozen=True)
-class _Member:
-    """A stored article found as a copy candidate, with the overlap measured against it."""
-
-    article_id: int
-    root: int  # its copy group's original
-    story_id: int
-    found: sh.Overlap | None  # None: same text hash
-
-
-@dataclass(frozen=True)
-class _StoryHit:
-    story_id: int
-    score: float
-    article_id: int
-    keys: frozenset[str]
-    reason: str
-
-
-class _LruCache(Generic[_V]):
-    """A bounded map of immutable per-article values (key sets, shingle sets).
-
-    Entries are keyed by the article id *and* the stored row's publication time, and are only
-    consulted for articles a database query has just returned, so a stale entry (an article
-    pruned, or a rolled-back id reused) is never used: the cache only saves reading and decoding.
-    """
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._items: OrderedDict[tuple[int, str], _V] = OrderedDict()
-
-    def get(self, key: tuple[int, str]) -> _V | None:
-        value = self._items.get(key)
-        if value is not None:
-            self._items.move_to_end(key)
-        return value
-
-    def put(self, key: tuple[int, str], value: _V) -> None:
-        self._items[key] = value
-        self._items.move_to_end(key)
-        while len(self._items) > self.size:
-            self._items.popitem(last=False)
-
-
-class DedupIndex:
+class DedupIndex(StoryLinks):
     """Copies and stories over a sliding time window, stored in the database."""
 
     def __init__(
@@ -124,8 +74,8 @@ class DedupIndex:
         self.max_candidates = max_candidates
         self.max_lookup_keys = max_lookup_keys
         self.max_key_frequency = max_key_frequency
-        self._keys_cache: _LruCache[frozenset[str]] = _LruCache(cache_size)
-        self._shingles_cache: _LruCache[NDArray[np.uint32]] = _LruCache(cache_size // 5)
+        self._keys_cache: LruCache[frozenset[str]] = LruCache(cache_size)
+        self._shingles_cache: LruCache[NDArray[np.uint32]] = LruCache(cache_size // 5)
         self._sql = sql.Lookups(max_candidates)
 
     # ----------------------------------------------------------------------------------- calls
@@ -138,17 +88,18 @@ class DedupIndex:
             known = conn.execute(sql.KNOWN, {"b_article": item.article_id}).first()
             if known is not None:
                 return DedupResult(known.copy_of, known.story_id, known.reason)
-        seen_at = _utc(item.fetched)
+        seen_at = utc(item.fetched)
         p = _Prepared(
             item=item,
             seen_at=seen_at,
-            published_at=_utc(item.published) if item.published else seen_at,
+            published_at=utc(item.published) if item.published else seen_at,
             prints=item.fingerprints or prepare_fingerprints(item.title, item.text),
         )
-        members = self._copy_members(conn, p)
+        members, passages = self._copy_members(conn, p)
         if members:
             return self._join_copies(conn, p, members)
         hits = self._story_hits(conn, p.prints.story_keys, p.published_at, exclude=None)
+        hits = self._with_passages(conn, p.published_at, p.prints.story_keys, hits, passages)
         changes: dict[int, Regrouped] = {}
         new_stories = 0
         if hits:
@@ -202,7 +153,7 @@ class DedupIndex:
 
     def prune(self, conn: sa.Connection, now: datetime) -> int:
         """Forget articles seen before ``now - window``; returns how many were forgotten."""
-        cutoff = _utc(now) - self.window
+        cutoff = utc(now) - self.window
         old = sa.select(dedup_documents.c.article_id).where(dedup_documents.c.seen_at < cutoff)
         conn.execute(dedup_fingerprints.delete().where(dedup_fingerprints.c.article_id.in_(old)))
         old_keys = conn.execute(
@@ -224,20 +175,22 @@ class DedupIndex:
 
     # -------------------------------------------------------------------------------- copies
 
-    def _copy_members(self, conn: sa.Connection, p: _Prepared) -> list[_Member]:
-        """Every stored article in the window that this text is a copy of (bounded lookup)."""
+    def _copy_members(self, conn: sa.Connection, p: _Prepared) -> tuple[list[Member], list[Member]]:
+        """Every stored article in the window that this text is a copy of (bounded lookup), and
+        those that are no copy but share a long passage with it (see `_with_passages`)."""
         cutoff = p.seen_at - self.window
-        found: dict[int, _Member] = {}
+        found: dict[int, Member] = {}
         if p.prints.text_hash is not None:
             for same in conn.execute(
                 self._sql.same_hash, {"b_hash": p.prints.text_hash, "b_cutoff": cutoff}
             ):
-                found[same.article_id] = _Member(
+                found[same.article_id] = Member(
                     same.article_id, same.copy_of or same.article_id, same.story_id, None
                 )
         shingles = p.prints.shingles
+        passages: dict[int, Member] = {}
         if not p.prints.fingerprints or len(shingles) < self.copy_thresholds.min_shingles:
-            return list(found.values())
+            return list(found.values()), []
         prints = sorted(p.prints.fingerprints)
         rows = self._sql.copy_candidates(conn, prints, 2 if len(prints) >= 4 else 1, cutoff)
         sets = self._shingle_sets(conn, [(r.article_id, str(r.seen_at)) for r in rows])
@@ -246,11 +199,13 @@ class DedupIndex:
             if row.article_id in found or mine is None:
                 continue
             overlap = sh.overlap_sorted(mine, sets[row.article_id])
+            member = Member(row.article_id, row.copy_of or row.article_id, row.story_id, overlap)
             if sh.is_copy(overlap, self.copy_thresholds):
-                found[row.article_id] = _Member(
-                    row.article_id, row.copy_of or row.article_id, row.story_id, overlap
-                )
-        return sorted(found.values(), key=lambda m: m.article_id)
+                found[row.article_id] = member
+            elif overlap.shared >= self.story_thresholds.min_passage:
+                passages[row.article_id] = member
+        by_id = lambda m: m.article_id  # noqa: E731
+        return sorted(found.values(), key=by_id), sorted(passages.values(), key=by_id)
 
     def _shingle_sets(
         self, conn: sa.Connection, wanted: Sequence[tuple[int, str]]
@@ -271,9 +226,7 @@ class DedupIndex:
                 self._shingles_cache.put((article_id, stamps[article_id]), value)
         return out
 
-    def _join_copies(
-        self, conn: sa.Connection, p: _Prepared, members: list[_Member]
-    ) -> DedupResult:
+    def _join_copies(self, conn: sa.Connection, p: _Prepared, members: list[Member]) -> DedupResult:
         """Join the copy groups of `members` (and their stories) and pick the fullest original."""
         docs = dedup_documents.c
         roots = sorted({m.root for m in members})  # the groups joined
@@ -294,12 +247,12 @@ class DedupIndex:
         # The fullest text is the original; on a tie the earlier publication, then the current
         # original (the choice of original within a group does not change the groups).
         current = {m.root for m in members}
-        mine = (-len(p.prints.shingles), _utc(p.published_at), 1, p.item.article_id)
+        mine = (-len(p.prints.shingles), utc(p.published_at), 1, p.item.article_id)
         fullest = min(
             (
                 (
                     -r.shingle_count,
-                    _utc(r.published_at),
+                    utc(r.published_at),
                     int(r.article_id not in current),
                     r.article_id,
                 )
@@ -322,7 +275,7 @@ class DedupIndex:
         copy_of = None if new_root == p.item.article_id else new_root
         if copy_of is None:
             reason = f"fuller original of {best.article_id} ({reason})"
-        _touch_story(conn, story_id, p.seen_at)
+        touch_story(conn, story_id, p.seen_at)
         self._record(conn, p, copy_of, story_id, reason)
         # Every member's story keys are indexed, so this text may show the group's story to be one
         # with another that no earlier member matched (as it would have, had it come first).
@@ -343,141 +296,8 @@ class DedupIndex:
         return DedupResult(copy_of, story_id, reason, _sorted(changes))
 
     @staticmethod
-    def _own_hit(story_id: int, p: _Prepared) -> _StoryHit:
-        return _StoryHit(story_id, 1.0, p.item.article_id, p.prints.story_keys, "")
-
-    # ------------------------------------------------------------------------------- stories
-
-    def _story_hits(
-        self,
-        conn: sa.Connection,
-        wanted: frozenset[str],
-        published_at: datetime,
-        *,
-        exclude: int | None,
-    ) -> list[_StoryHit]:
-        """The stories whose write-ups `wanted` matches, best first (one hit per story)."""
-        thresholds = self.story_thresholds
-        df = counts.get(conn, [*wanted, counts.STORIES])
-        stories = df.pop(counts.STORIES, 0)
-        # Only rare keys can make a match (at least `min_rare_shared` of them must be shared), so
-        # only they are looked up, rarest first and bounded: the lookup never scans common keys.
-        rare = sorted(
-            (
-                k
-                for k in wanted
-                if weight(k, df, stories, thresholds) >= thresholds.rare_weight
-                and df.get(k, 0) <= self.max_key_frequency
-            ),
-            key=lambda k: (df.get(k, 0), k),
-        )[: self.max_lookup_keys]
-        # an identical headline counts for one rare key, and a short excerpt needs only the rare
-        # keys it has (see story.compare)
-        needed = lookup_need(rare, thresholds)
-        if len(rare) < needed:
-            return []
-        span = thresholds.window
-        candidates = self._sql.story_candidates(
-            conn,
-            rare,
-            start=published_at - span,
-            end=published_at + span,
-            need=max(needed - 1, 1),
-            exclude=exclude,
-        )
-        if not candidates:
-            return []
-        their = self._key_sets(conn, [(c.article_id, str(c.published_at)) for c in candidates])
-        mine = StoryFeatures(wanted, published_at)
-        weights: dict[str, float] = {}  # shared by this lookup's comparisons (same df)
-        best: dict[int, _StoryHit] = {}
-        for c in candidates:
-            other = StoryFeatures(their.get(c.article_id, frozenset()), _utc(c.published_at))
-            match = compare(
-                mine, other, df=df, stories=stories, thresholds=thresholds, weights=weights
-            )
-            if not match.same:
-                continue
-            hit = _StoryHit(c.story_id, match.score, c.article_id, other.keys, match.reason)
-            known = best.get(c.story_id)
-            if known is None or _hit_rank(hit) > _hit_rank(known):
-                best[c.story_id] = hit
-        return sorted(best.values(), key=_hit_rank, reverse=True)
-
-    def _key_sets(
-        self, conn: sa.Connection, wanted: Sequence[tuple[int, str]]
-    ) -> dict[int, frozenset[str]]:
-        out: dict[int, frozenset[str]] = {}
-        missing: dict[int, str] = {}
-        for key in wanted:
-            cached = self._keys_cache.get(key)
-            if cached is None:
-                missing[key[0]] = key[1]
-            else:
-                out[key[0]] = cached
-        if missing:
-            found: dict[int, set[str]] = {}
-            for article_id, key in conn.execute(sql.KEYS, {"b_ids": sorted(missing)}):
-                found.setdefault(article_id, set()).add(key)
-            for article_id, stamp in missing.items():
-                value = frozenset(found.get(article_id, ()))
-                out[article_id] = value
-                self._keys_cache.put((article_id, stamp), value)
-        return out
-
-    def _merge_stories(
-        self,
-        conn: sa.Connection,
-        best: _StoryHit,
-        others: Iterable[_StoryHit],
-        seen_at: datetime,
-        changes: dict[int, Regrouped],
-        guards: Sequence[frozenset[str]] = (),
-    ) -> int:
-        """Join `best`'s story with the other matched stories whose matched write-up contradicts
-        neither `best`'s nor any of `guards` (casualty figures, dates); the oldest story id
-        survives. Returns the surviving story."""
-        joined = [best.story_id]
-        for hit in others:
-            if hit.story_id in joined:
-                continue
-            if all(veto(hit.keys, keys) is None for keys in (best.keys, *guards)):
-                joined.append(hit.story_id)
-        survivor = min(joined)
-        absorbed = sorted(s for s in joined if s != survivor)
-        if absorbed:
-            self._absorb_stories(conn, survivor, absorbed, changes)
-        _touch_story(conn, survivor, seen_at)
-        return survivor
-
-    def _absorb_stories(
-        self,
-        conn: sa.Connection,
-        survivor: int,
-        absorbed: Sequence[int],
-        changes: dict[int, Regrouped],
-    ) -> None:
-        docs = dedup_documents.c
-        for row in conn.execute(
-            sa.select(docs.article_id, docs.copy_of).where(docs.story_id.in_(absorbed))
-        ):
-            changes[row.article_id] = Regrouped(row.article_id, row.copy_of, survivor)
-        conn.execute(
-            dedup_documents.update().where(docs.story_id.in_(absorbed)).values(story_id=survivor)
-        )
-        conn.execute(
-            dedup_story_keys.update()
-            .where(dedup_story_keys.c.story_id.in_(absorbed))
-            .values(story_id=survivor)
-        )
-        conn.execute(
-            dedup_stories.update()
-            .where(
-                sa.or_(dedup_stories.c.id.in_(absorbed), dedup_stories.c.merged_into.in_(absorbed))
-            )
-            .values(merged_into=survivor)
-        )
-        counts.add(conn, {counts.STORIES: -len(absorbed)})
+    def _own_hit(story_id: int, p: _Prepared) -> StoryHit:
+        return StoryHit(story_id, 1.0, p.item.article_id, p.prints.story_keys, "")
 
     def _new_story(self, conn: sa.Connection, p: _Prepared) -> int:
         story_id = conn.execute(
@@ -490,19 +310,6 @@ class DedupIndex:
             },
         ).scalar_one()
         return int(story_id)  # counted in the window by the caller's _add_keys
-
-    def _add_keys(
-        self,
-        conn: sa.Connection,
-        article_id: int,
-        story_id: int,
-        published_at: datetime,
-        keys: frozenset[str],
-        new_stories: int = 0,
-    ) -> None:
-        """Index the article's story keys and count them (and a new story) in the window."""
-        counts.add(conn, {**dict.fromkeys(keys, 1), **({counts.STORIES: 1} if new_stories else {})})
-        sql.insert_keys(conn, article_id, story_id, published_at, sorted(keys))
 
     def _record(
         self,
@@ -531,24 +338,11 @@ class DedupIndex:
         sql.insert_fingerprints(conn, p.item.article_id, sorted(p.prints.fingerprints))
 
 
-def _member_rank(m: _Member) -> tuple[int, float, float, int]:
+def _member_rank(m: Member) -> tuple[int, float, float, int]:
     if m.found is None:
         return (1, 1.0, 1.0, -m.article_id)
     return (0, m.found.jaccard, m.found.containment, -m.article_id)
 
 
-def _hit_rank(hit: _StoryHit) -> tuple[float, int]:
-    return (round(hit.score, 9), -hit.story_id)
-
-
 def _sorted(changes: dict[int, Regrouped]) -> tuple[Regrouped, ...]:
     return tuple(changes[k] for k in sorted(changes))
-
-
-def _touch_story(conn: sa.Connection, story_id: int, seen_at: datetime) -> None:
-    conn.execute(sql.TOUCH_STORY, {"b_story": story_id, "b_seen": seen_at})
-
-
-def _utc(moment: datetime) -> datetime:
-    """Aware UTC; a naive value (SQLite returns those) is taken to be UTC already."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

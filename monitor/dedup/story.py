@@ -126,6 +126,9 @@ class StoryThresholds:
     # `lookup_need`).
     min_rare_short: int = 2
     short_min_score: float = 0.5
+    # two write-ups sharing a passage of this many word 5-shingles (about 44 words), though no
+    # copies of each other, carry one wire article (different excerpts, a rewrite): one story
+    min_passage: int = 40
     # smoothing: behave as if the window always held this many more stories, so that the window's
     # frequencies only ever lower a key's fixed weight once the window is large
     prior_stories: int = 1000

@@ -295,3 +295,50 @@ def test_fingerprints_prepared_in_another_process_give_the_same_decision(
     without = classify(engine, index, item(2, lead))
     assert with_prints.copy_of == without.copy_of == 1
     assert with_prints.reason == without.reason
+
+
+# Two excerpts of one wire article: each keeps paragraphs the other dropped and both keep one
+# long passage (about 50 words) word for word; they share no rare name or figure.
+SHARED_PASSAGE = (
+    "witnesses said the soldiers went from house to house in the early morning, took the men"
+    " out to the dry riverbed behind the school and made them kneel in a line before the"
+    " shooting started, while the women and children were locked inside the mosque until the"
+    " convoy had left the village in the afternoon"
+)
+EXCERPT_A = "\n\n".join(
+    [
+        "Survivors of the raid on Tabora described to reporters how the operation began, in"
+        " accounts collected over several weeks in a camp across the border.",
+        "According to the accounts, " + SHARED_PASSAGE + ".",
+        "The ministry of defence in Kessa did not answer questions sent by email, and the army"
+        " spokesman said he had no information about any operation in that area.",
+    ]
+)
+EXCERPT_B = "\n\n".join(
+    [
+        "Rights groups have documented a pattern of abuses in the central region since the"
+        " junta hired foreign instructors, and have asked the United Nations to investigate.",
+        "In the latest case, " + SHARED_PASSAGE + ".",
+        "Lawyers for the families said they would file a complaint with the regional court and"
+        " asked the authorities to protect the witnesses, some of whom had been threatened.",
+    ]
+)
+
+
+@pytest.mark.parametrize("first,second", [(EXCERPT_A, EXCERPT_B), (EXCERPT_B, EXCERPT_A)])
+def test_excerpts_sharing_a_long_passage_are_one_story_in_either_order(
+    engine: sa.Engine, first: str, second: str
+) -> None:
+    index = DedupIndex()
+    a = classify(engine, index, item(1, first, title="Witnesses describe raid"))
+    b = classify(engine, index, item(2, second, title="New abuses alleged", hours=2))
+    assert b.copy_of is None  # different excerpts, not copies
+    assert b.story_id == a.story_id and b.reason.startswith("story:joined passage shared="), b
+
+
+def test_a_shared_passage_does_not_join_write_ups_whose_dates_differ(engine: sa.Engine) -> None:
+    """A background paragraph reused word for word in the wire's story of another incident."""
+    index = DedupIndex()
+    a = classify(engine, index, item(1, "On 3 March soldiers came.\n\n" + EXCERPT_A))
+    b = classify(engine, index, item(2, "On 19 April soldiers came.\n\n" + EXCERPT_B, hours=2))
+    assert b.story_id != a.story_id and b.reason == "story:new"
