@@ -20,6 +20,7 @@ from monitor.config.models import FetchSettings
 from monitor.errors import FetchError, FetchErrorKind
 from monitor.fetch.aguard import AsyncGuardedBackend
 from monitor.fetch.client import classify, client_options
+from monitor.fetch.h11pool import OriginTransport
 from monitor.fetch.hostpool import PerHostTransport
 from monitor.fetch.response import (
     FetchResult,
@@ -31,18 +32,15 @@ from monitor.fetch.response import (
 )
 
 
-def _host_transport(settings: FetchSettings, tls: ssl.SSLContext) -> httpx.AsyncHTTPTransport:
+def _host_transport(settings: FetchSettings, tls: ssl.SSLContext) -> httpx.AsyncBaseTransport:
     # Requests in flight to one host are bounded by AsyncFetcher's per-host semaphore; the pool
-    # keeps that many connections alive so the next poll of the host reuses them.
-    limits = httpx.Limits(
-        max_connections=settings.per_host_concurrency,
-        max_keepalive_connections=settings.per_host_concurrency,
-    )
-    transport = httpx.AsyncHTTPTransport(verify=tls, retries=0, limits=limits)
-    # httpx offers no public hook for the network backend; the pool's is replaced so every
+    # keeps that many connections alive so the next poll of the host reuses them. Every
     # connection (redirects included) goes through the address check.
-    transport._pool._network_backend = AsyncGuardedBackend(settings.allow_networks)
-    return transport
+    return OriginTransport(
+        AsyncGuardedBackend(settings.allow_networks),
+        tls,
+        max_idle=settings.per_host_concurrency,
+    )
 
 
 def _guarded_transport(settings: FetchSettings) -> httpx.AsyncBaseTransport:

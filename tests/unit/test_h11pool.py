@@ -1,0 +1,132 @@
+"""The fetch stage's own HTTP/1.1 pool over a real loopback server: kept-alive connections are
+reused, bodies of every framing are read, a connection is dropped when its body was not read or
+the server closes it, and a stale kept-alive connection is retried by the fetcher."""
+
+from __future__ import annotations
+
+import asyncio
+import socketserver
+import threading
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from monitor.config.models import FetchSettings
+from monitor.fetch.aclient import AsyncFetcher, build_async_client
+from monitor.fetch.loop import new_fetch_loop
+
+BIG = b"x" * 300_000
+RESPONSES = {
+    "/len": b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
+    "/chunked": (
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nhel\r\n2\r\nlo\r\n0\r\n\r\n"
+    ),
+    "/304": b'HTTP/1.1 304 Not Modified\r\nETag: "v1"\r\n\r\n',
+    "/big": b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(BIG), BIG),
+    "/eof": b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end",
+}
+
+
+class Server(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.connections = 0
+        self.drop_after_response = False  # close kept-alive connections silently
+
+
+class Handler(socketserver.StreamRequestHandler):
+    server: Server
+
+    def handle(self) -> None:
+        self.server.connections += 1
+        while True:
+            request = self.rfile.readline()
+            if not request:
+                return
+            while self.rfile.readline() not in (b"\r\n", b""):
+                pass
+            path = request.split()[1].decode()
+            self.wfile.write(RESPONSES[path])
+            self.wfile.flush()
+            if path == "/eof" or self.server.drop_after_response:
+                return
+
+
+@pytest.fixture
+def server() -> Iterator[Server]:
+    srv = Server()
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    yield srv
+    srv.shutdown()
+    srv.server_close()
+
+
+def run(server: Server, paths: list[str], *, read: bool = True) -> list[tuple[int, bytes]]:
+    """GET each path in turn through the daemon's client; (status, body) of each."""
+    settings = FetchSettings(allow_networks=("127.0.0.0/8",))
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+
+    async def go() -> list[tuple[int, bytes]]:
+        out = []
+        async with build_async_client(settings) as client:
+            for path in paths:
+                async with client.stream("GET", base + path) as response:
+                    body = await response.aread() if read else b""
+                    out.append((response.status_code, body))
+        return out
+
+    with asyncio.Runner(loop_factory=new_fetch_loop) as runner:
+        return runner.run(go())
+
+
+def test_a_kept_alive_connection_carries_every_framing(server: Server) -> None:
+    got = run(server, ["/len", "/chunked", "/304", "/big", "/len"])
+    assert got == [(200, b"hello"), (200, b"hello"), (304, b""), (200, BIG), (200, b"hello")]
+    assert server.connections == 1
+
+
+def test_a_body_already_received_is_reused_unread_and_a_longer_one_is_not(
+    server: Server,
+) -> None:
+    run(server, ["/304", "/304", "/len", "/big", "/len"], read=False)
+    # the 304s and "hello" arrived whole with their heads; the unread 300 KB ends its connection
+    assert server.connections == 2
+
+
+def test_a_body_read_to_the_end_of_the_connection_is_not_reused(server: Server) -> None:
+    assert run(server, ["/eof", "/len"]) == [(200, b"until the end"), (200, b"hello")]
+    assert server.connections == 2
+
+
+def test_the_fetcher_retries_once_on_a_connection_the_server_closed(server: Server) -> None:
+    server.drop_after_response = True
+    settings = FetchSettings(allow_networks=("127.0.0.0/8",))
+    url = f"http://127.0.0.1:{server.server_address[1]}/len"
+
+    async def go() -> list[bytes]:
+        fetcher = AsyncFetcher(build_async_client(settings), settings)
+        try:
+            return [(await fetcher.get(url)).body for _ in range(3)]
+        finally:
+            await fetcher.aclose()
+
+    with asyncio.Runner(loop_factory=new_fetch_loop) as runner:
+        assert runner.run(go()) == [b"hello"] * 3
+    assert server.connections == 3
+
+
+def test_a_refused_connection_is_an_httpx_connect_error() -> None:
+    settings = FetchSettings(allow_networks=("127.0.0.0/8",))
+    with socketserver.TCPServer(("127.0.0.1", 0), socketserver.BaseRequestHandler) as probe:
+        port = probe.server_address[1]  # closed again below: nothing listens there
+
+    async def go() -> None:
+        async with build_async_client(settings) as client:
+            await client.get(f"http://127.0.0.1:{port}/")
+
+    with asyncio.Runner(loop_factory=new_fetch_loop) as runner, pytest.raises(httpx.ConnectError):
+        runner.run(go())
