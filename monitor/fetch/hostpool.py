@@ -1,10 +1,10 @@
 """One small connection pool per host, behind one async transport.
 
-httpcore's pool scans every connection it holds on each request, so one shared pool with
-connections to hundreds of hosts spends more time choosing a connection than reading the
-answer (14% of the daemon's samples at 400 sources). `PerHostTransport` routes each request to
-the pool of its own scheme, host and port, created on first use with the guarded network
-backend, and closes the least recently used pools beyond `max_hosts`.
+One shared pool with connections to hundreds of hosts spends more time choosing a connection
+than reading the answer (httpcore's scanned every connection it held: 14% of the daemon's
+samples at 400 sources). `PerHostTransport` routes each request to the pool of its own scheme,
+host and port (`h11pool.OriginTransport`), created on first use, and closes the least recently
+used pools beyond `max_hosts`.
 """
 
 from __future__ import annotations
