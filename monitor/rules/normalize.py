@@ -157,9 +157,11 @@ def tokenize(text: str) -> list[Token]:
     sentence = 0
     next_end = -1  # position of the next sentence-ending character at or after `previous_end`
     end_search = _SENTENCE_END_RE.search
+    previous: tuple[int, int] = (0, 0)
     for paragraph, (p_start, p_end) in enumerate(paragraph_spans(text)):
-        if tokens:
+        if tokens and not _runs_on(text, previous, p_start):
             sentence += 1
+        previous = (p_start, p_end)
         new_sentence = False
         emitted = False  # a token of this paragraph was kept
         previous_raw = ""
@@ -187,6 +189,17 @@ def tokenize(text: str) -> list[Token]:
             append(new_token(Token, (norm, start, end, paragraph, sentence)))
             emitted = True
     return tokens
+
+
+def _runs_on(text: str, before: tuple[int, int], start: int) -> bool:
+    """Whether the paragraph break before `start` falls inside a sentence: the paragraph `before`
+    stops on a word or a comma (no full stop, colon, quote or bracket) and the next one opens with
+    a lower-case letter (hard-wrapped text, a sentence that a page split across lines). A break
+    consumes the whitespace after it, so the next paragraph's first character is at `start`."""
+    if not text[start : start + 1].islower():
+        return False
+    tail = text[before[0] : before[1]].rstrip()[-1:]
+    return tail.isalnum() or tail in ",_"
 
 
 def raw_words(text: str) -> set[str]:

@@ -79,6 +79,20 @@ def test_sentence_boundary_survives_elided_word() -> None:
     assert next(t for t in tokens if t.norm == "armee").sentence == 1
 
 
+def test_a_sentence_split_across_paragraphs_stays_one_sentence() -> None:
+    """Hard-wrapped text: a paragraph that stops mid-sentence and a next one in lower case."""
+    tokens = tokenize(
+        "At least 50 civilians were killed\n\nduring an operation by the army and\n\n"
+        "foreign troops, the UN said.\n\nOthers fled\n\nSoldiers arrived,\n\nThen"
+    )
+    by_word = {t.norm: (t.paragraph, t.sentence) for t in tokens}
+    assert by_word["civilians"] == (0, 0) and by_word["during"] == (1, 0)
+    assert by_word["foreign"] == (2, 0) and by_word["said"] == (2, 0)
+    assert by_word["others"] == (3, 1)  # after a full stop
+    assert by_word["soldiers"] == (4, 2)  # "Others fled" then a capital: a heading-like break
+    assert by_word["then"] == (5, 3)
+
+
 def test_single_newline_is_not_a_paragraph_break() -> None:
     tokens = tokenize("a wrapped\nline\n\nnext")
     assert [t.paragraph for t in tokens] == [0, 0, 0, 1]
@@ -118,8 +132,14 @@ def _reference_tokens(text: str) -> list[tuple[str, int, int, int, int]]:
     """The tokeniser written the plain way: every gap between two words is inspected."""
     out: list[tuple[str, int, int, int, int]] = []
     sentence = 0
-    for paragraph, (p_start, p_end) in enumerate(normalize.paragraph_spans(text)):
-        if out:
+    spans = normalize.paragraph_spans(text)
+    for paragraph, (p_start, p_end) in enumerate(spans):
+        before = (
+            text[spans[paragraph - 1][0] : spans[paragraph - 1][1]].strip() if paragraph else ""
+        )
+        after = text[p_start:p_end].strip()
+        mid_sentence = bool(before) and (before[-1].isalnum() or before[-1] in ",_")
+        if out and not (mid_sentence and after[:1].islower()):
             sentence += 1
         new_sentence, previous_raw, previous_end = False, "", p_start
         for match in normalize.WORD_RE.finditer(text, p_start, p_end):
@@ -182,7 +202,7 @@ def test_tokenize_equals_inspecting_every_gap() -> None:
         "\u0670_",
     ]
     rng = random.Random(7)
-    texts = ["", ".", "s", "'s", "l'a", "Fin. L'armée. S'il. X. Y", "A.\n\nb. C"]
+    texts = ["", ".", "s", "'s", "l'a", "Fin. L'armée. S'il. X. Y", "A.\n\nb. C", "a,\n\n b\n\nc"]
     texts += ["".join(rng.choice(pieces) for _ in range(rng.randrange(1, 80))) for _ in range(400)]
     for text in texts:
         assert [tuple(t) for t in tokenize(text)] == _reference_tokens(text), repr(text)
