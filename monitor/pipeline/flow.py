@@ -34,13 +34,13 @@ from sqlalchemy import Connection, Engine
 
 from monitor.bounds import bound_entry
 from monitor.config.models import Settings, SourceSpec
-from monitor.delivery.notices import create_notice
 from monitor.errors import FetchError, MonitorError
 from monitor.fetch.aclient import AsyncFetcher, build_async_client
 from monitor.fetch.loop import new_fetch_loop
 from monitor.fetch.response import FetchResult
 from monitor.health import PageFacts, observe_fetch, page_facts
 from monitor.parse.feeds import FeedEntry
+from monitor.pipeline import outcomes
 from monitor.pipeline.leases import LeaseKeeper
 from monitor.pipeline.model import (
     AlertRoute,
@@ -56,7 +56,7 @@ from monitor.pipeline.work import WorkStage
 from monitor.pipeline.write import Grouper, WriteContext, Writer, ingest
 from monitor.sources import SourceRead, SourceReader, reader_for
 from monitor.sources.feed import FeedReader
-from monitor.storage import articles_repo, sources_repo
+from monitor.storage import sources_repo
 from monitor.storage.db import READ_ONLY
 from monitor.storage.sources_repo import SourceState
 from monitor.work import FeedJob
@@ -422,9 +422,10 @@ class Pipeline:
             log.warning(
                 "article skipped source=%s url=%s error=%s", source.name, entry.link, reason
             )
-            await self._write(partial(_skip, source.name, entry.key, reason, self.deps.clock()))
+            skipped = partial(outcomes.skip, source.name, entry.key, reason, self.deps.clock())
+            await self._write(skipped)
             outcome.skipped += 1
-            self.deps.metrics.article_skipped(_reason_kind(worked.skipped))
+            self.deps.metrics.article_skipped(outcomes.reason_kind(worked.skipped))
             return
         written: Written = await self._write(
             partial(ingest, ctx=self._write_ctx, key=entry.key, worked=worked, alerting=alerting)
@@ -441,68 +442,17 @@ class Pipeline:
         self, source: SourceSpec, first: FetchResult, cut: int, note: str | None
     ) -> None:
         now = self.deps.clock()  # the END of the poll
-        await self._record(
-            source.name,
-            partial(
-                sources_repo.record_success,
-                name=source.name,
-                now=now,
-                next_poll=next_poll(self.deps.settings, self.deps.rng, source, now),
-                etag=first.etag,
-                last_modified=first.last_modified,
-                entries_cut=cut,
-                note=note,
-            ),
-        )
+        when = next_poll(self.deps.settings, self.deps.rng, source, now)
+        await self._record(source.name, outcomes.success(source, first, cut, note, now, when))
 
     async def _failed(
         self, source: SourceSpec, state: SourceState, exc: Exception, outcome: SourceOutcome
     ) -> None:
-        kind = error_kind(exc)
-        outcome.error = f"{kind}: {exc}"
+        outcome.error = f"{error_kind(exc)}: {exc}"
         if isinstance(exc, MonitorError):
             log.warning("poll failed source=%s error=%s", source.name, exc)
         else:
             log.error("poll failed source=%s error=%s", source.name, exc, exc_info=exc)
         now = self.deps.clock()  # backoff counts from the END of the poll
-        if isinstance(exc, FetchError) and exc.status == 410 and exc.url == state.url:
-            await self._record(source.name, partial(self._gone, source.name, str(exc), now))
-            return
-        retry_after = exc.retry_after if isinstance(exc, FetchError) else None
-        when = next_poll(
-            self.deps.settings, self.deps.rng, source, now, state.error_count + 1, retry_after
-        )
-        await self._record(
-            source.name,
-            partial(
-                sources_repo.record_failure,
-                name=source.name,
-                now=now,
-                kind=kind,
-                error=str(exc),
-                next_poll=when,
-            ),
-        )
-
-    def _gone(self, name: str, error: str, now: datetime, conn: Connection) -> None:
-        reason = f"HTTP 410 Gone: polling stopped until the URL changes ({error})"
-        sources_repo.disable(conn, name, now=now, reason=reason)
-        create_notice(
-            conn,
-            key=f"source-gone:{name}:{now.date().isoformat()}",
-            title=f"Source {name} is gone (HTTP 410); polling stopped",
-            body=f"{error}\nChange or remove the source in feeds.yaml; `monitor sources` shows it.",
-            now=now,
-            operator_channels=self.deps.settings.delivery.operator_channels,
-        )
-
-
-def _skip(source: str, key: str, reason: str, now: datetime, conn: Connection) -> None:
-    """An article over its budget is marked seen (never retried) and counted on its source."""
-    if articles_repo.mark_seen(conn, source, key, now):
-        sources_repo.record_skipped(conn, source, reason)
-
-
-def _reason_kind(reason: str | None) -> str:
-    """A short label for a skip reason ("cpu budget exceeded (10 s)" -> "cpu")."""
-    return (reason or "unknown").split(" ", 1)[0][:20]
+        job = outcomes.failure(self.deps.settings, self.deps.rng, source, state, exc, now)
+        await self._record(source.name, job)
