@@ -83,7 +83,7 @@ class DedupIndex(StoryLinks):
     def classify(self, conn: sa.Connection, item: DedupInput) -> DedupResult:
         """Decide whether `item` is a copy and which story it belongs to; record it."""
         if conn.dialect.name == "postgresql":
-            conn.execute(sql.ADVISORY_LOCK)
+            _hold_lock(conn)
         if not item.fresh:
             known = conn.execute(sql.KNOWN, {"b_article": item.article_id}).first()
             if known is not None:
@@ -346,3 +346,18 @@ def _member_rank(m: Member) -> tuple[int, float, float, int]:
 
 def _sorted(changes: dict[int, Regrouped]) -> tuple[Regrouped, ...]:
     return tuple(changes[k] for k in sorted(changes))
+
+
+_LOCK_HELD = "monitor_dedup_lock_held"  # conn.info key: the transaction that holds the lock
+
+
+def _hold_lock(conn: sa.Connection) -> None:
+    """Take the dedup advisory lock for the current transaction, once: a group-commit batch
+    classifies up to 200 articles in one transaction, and each lock call was a round trip
+    (~0.4 ms of ~14 ms per article on PostgreSQL). The innermost transaction is what counts:
+    a savepoint that is rolled back releases a lock taken inside it, so every savepoint of the
+    writer's replay path takes it again."""
+    tx = conn.get_nested_transaction() or conn.get_transaction()
+    if tx is None or conn.info.get(_LOCK_HELD) is not tx:
+        conn.execute(sql.ADVISORY_LOCK)
+        conn.info[_LOCK_HELD] = tx

@@ -342,3 +342,39 @@ def test_a_shared_passage_does_not_join_write_ups_whose_dates_differ(engine: sa.
     a = classify(engine, index, item(1, "On 3 March soldiers came.\n\n" + EXCERPT_A))
     b = classify(engine, index, item(2, "On 19 April soldiers came.\n\n" + EXCERPT_B, hours=2))
     assert b.story_id != a.story_id and b.reason == "story:new"
+
+
+@pytest.mark.postgres
+def test_the_advisory_lock_is_taken_once_per_transaction_and_again_after_a_savepoint_rollback(
+    engine: sa.Engine,
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the advisory lock is PostgreSQL's")
+    index = DedupIndex()
+    locks: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if "pg_advisory_xact_lock" in statement:
+            locks.append(statement)
+
+    def held(conn: sa.Connection) -> bool:
+        return bool(conn.exec_driver_sql(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+        ).scalar())
+
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        with engine.begin() as conn:
+            index.classify(conn, item(1, ORIGINAL))
+            index.classify(conn, item(2, PARAGRAPHS[2], title="Nurse", hours=1))
+            assert len(locks) == 1 and held(conn)
+        with engine.begin() as conn:  # a new transaction takes it again
+            nested = conn.begin_nested()
+            index.classify(conn, item(3, PARAGRAPHS[4], title="Mourning", hours=2))
+            nested.rollback()  # releases the lock taken inside the savepoint
+            assert len(locks) == 2 and not held(conn)
+            with conn.begin_nested():
+                index.classify(conn, item(4, PARAGRAPHS[3], title="Claims", hours=3))
+            assert len(locks) == 3 and held(conn)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
