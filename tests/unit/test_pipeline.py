@@ -69,8 +69,10 @@ class InlineWork:
         return future
 
     def parse_feed(self, job: FeedJob) -> Future[FeedResult]:
+        """Parsed in-line; a feed with an item `hostile-feed` is over budget."""
         future: Future[FeedResult] = Future()
-        future.set_result(parse_feed_job(job))
+        over = b'"hostile-feed"' in job.body
+        future.set_result(job.skipped("cpu budget exceeded (10 s)") if over else parse_feed_job(job))
         return future
 
     def close(self) -> None:
@@ -219,6 +221,20 @@ def test_an_article_over_budget_is_skipped_counted_and_not_retried(rig: Rig) -> 
     assert state.skipped_count == 1 and "budget" in (state.last_skipped or "")
     outcome, state = rig.poll()
     assert outcome.skipped == 0 and state.skipped_count == 1  # type: ignore[attr-defined]
+
+
+def test_a_feed_over_budget_fails_its_poll_with_the_reason_and_the_next_poll_reads_it(
+    rig: Rig,
+) -> None:
+    rig.names = ["hostile-feed"]
+    outcome, state = rig.poll()
+    assert "feed not parsed: cpu budget exceeded (10 s)" in (outcome.error or "")  # type: ignore[attr-defined]
+    assert state.error_count == 1 and state.last_error_kind == "parse"
+    assert state.lease_owner is None and rig.titles() == []
+    rig.names = ["one"]
+    outcome, state = rig.poll()
+    assert outcome.error is None and state.error_count == 0  # type: ignore[attr-defined]
+    assert rig.titles() == ["one"]
 
 
 def test_claim_is_one_statement_and_takes_over_dead_local_owners_at_once(db_url: str) -> None:
