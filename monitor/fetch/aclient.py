@@ -39,7 +39,7 @@ def _host_transport(settings: FetchSettings, tls: ssl.SSLContext) -> httpx.Async
     return OriginTransport(
         AsyncGuardedBackend(settings.allow_networks),
         tls,
-        max_idle=settings.per_host_concurrency,
+        max_connections=settings.per_host_concurrency,
     )
 
 

@@ -40,13 +40,15 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
         if not buffer:
             return
+        if self._writer.is_closing():  # e.g. reset by the peer while the connection was idle
+            raise httpcore.WriteError("connection closed")
         try:
             async with asyncio.timeout(timeout):
                 self._writer.write(buffer)
                 await self._writer.drain()
         except TimeoutError:
             raise httpcore.WriteTimeout("timed out writing") from None
-        except OSError as exc:
+        except (OSError, RuntimeError) as exc:  # uvloop: RuntimeError on a closed transport
             raise httpcore.WriteError(str(exc) or type(exc).__name__) from exc
 
     async def aclose(self) -> None:
@@ -80,8 +82,14 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
             return self._writer.get_extra_info("socket")
         if info == "is_readable":
             # Asked of an idle keep-alive connection: anything already received (the end of
-            # the stream, or stray bytes) means it cannot carry another request.
-            return self._reader.at_eof() or bool(getattr(self._reader, "_buffer", b""))
+            # the stream, an error such as a reset, or stray bytes) means it cannot carry
+            # another request.
+            return (
+                self._reader.at_eof()
+                or self._reader.exception() is not None
+                or self._writer.is_closing()
+                or bool(getattr(self._reader, "_buffer", b""))
+            )
         return None
 
 

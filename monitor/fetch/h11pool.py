@@ -73,6 +73,9 @@ class _Connection:
             self.h11.receive_data(data)
 
     def reusable(self) -> bool:
+        data, closed = self.h11.trailing_data
+        if data or closed:  # bytes beyond the body, or the peer's end: not a clean exchange
+            return False
         if self.h11.our_state is h11.DONE and self.h11.their_state is h11.DONE:
             self.h11.start_next_cycle()
             return True
@@ -94,16 +97,32 @@ class OriginTransport(httpx.AsyncBaseTransport):
         backend: httpcore.AsyncNetworkBackend,
         tls: ssl.SSLContext,
         *,
-        max_idle: int = 16,
+        max_connections: int = 16,
         keepalive: float = 5.0,
     ) -> None:
         self._backend = backend
         self._tls = tls
-        self._max_idle = max_idle
+        self._max_idle = max_connections
         self._keepalive = keepalive
         self._idle: list[_Connection] = []
+        # the fetcher bounds requests per *requested* host; redirects from many hosts to one
+        # must not open more than this many connections to it either
+        self._slots = asyncio.Semaphore(max_connections)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.scheme not in ("http", "https"):
+            raise httpx.UnsupportedProtocol(
+                f"unsupported URL scheme {request.url.scheme!r}", request=request
+            )
+        await self._slots.acquire()
+        try:
+            return await self._exchange(request)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    async def _exchange(self, request: httpx.Request) -> httpx.Response:
+        """Send `request` and read the response head; the slot is released with the body."""
         timeouts: dict[str, float | None] = request.extensions.get("timeout", {})
         conn = await self._checkout()
         reused = conn is not None
@@ -149,11 +168,17 @@ class OriginTransport(httpx.AsyncBaseTransport):
         port = url.port or (443 if url.scheme == "https" else 80)
         stream = await self._backend.connect_tcp(host.strip("[]"), port, timeout=timeout)
         if url.scheme == "https":
-            stream = await stream.start_tls(self._tls, server_hostname=host, timeout=timeout)
+            try:
+                stream = await stream.start_tls(self._tls, server_hostname=host, timeout=timeout)
+            except BaseException:  # the fetch's deadline (a cancellation) included
+                await stream.aclose()
+                raise
         return _Connection(stream)
 
-    async def _release(self, conn: _Connection) -> None:
-        if conn.reusable() and len(self._idle) < self._max_idle:
+    async def _release(self, conn: _Connection, *, reuse: bool) -> None:
+        """The response is over: the connection goes idle (or is closed), its slot is free."""
+        self._slots.release()
+        if reuse and conn.reusable() and len(self._idle) < self._max_idle:
             conn.idle_until = asyncio.get_running_loop().time() + self._keepalive
             self._idle.append(conn)
         else:
@@ -216,7 +241,4 @@ class _Body(httpx.AsyncByteStream):
         if self._closed:
             return
         self._closed = True
-        if self._complete or self._ended():
-            await self._transport._release(self._conn)
-        else:
-            await self._conn.close()
+        await self._transport._release(self._conn, reuse=self._complete or self._ended())

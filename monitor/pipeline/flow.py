@@ -353,8 +353,12 @@ class Pipeline:
         job = FeedJob(doc.url, doc.body, doc.content_type)
         parsed = await asyncio.wrap_future(self.deps.work.parse_feed(job))
         self._progress()
-        if parsed.facts is not None:
-            await self._observe(source, parsed.facts)
+        facts = parsed.facts
+        if facts is None:  # stopped by the budget: the facts are taken here (bounded work)
+            facts = await asyncio.get_running_loop().run_in_executor(
+                self._parse, page_facts, doc.body, doc.content_type
+            )
+        await self._observe(source, facts)
         feed, _ = parsed.parsed()
         read = FeedReader.entries_of(feed)
         return list(read.entries), read.note

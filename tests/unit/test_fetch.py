@@ -412,10 +412,14 @@ def test_async_tls_verifies_the_certificate_on_the_daemons_loop(
 ) -> None:
     url, cert = tls_server
     settings = FetchSettings(allow_networks=("127.0.0.0/8",))
-    with pytest.raises(FetchError):  # self-signed: not trusted by the default bundle
+    with pytest.raises(FetchError) as caught:  # self-signed: not trusted by the default bundle
         aget(settings, url)
+    assert caught.value.kind is FetchErrorKind.TLS
     monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # httpx's context trusts it then
     assert aget(settings, url).body == b"tls works"  # type: ignore[attr-defined]
+    with pytest.raises(FetchError) as caught:  # trusted, but issued for another name
+        aget(settings, url.replace("localhost", "127.0.0.1"))
+    assert caught.value.kind is FetchErrorKind.TLS
 
 
 def test_fetch_loop_is_uvloop_unless_asyncio_is_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:

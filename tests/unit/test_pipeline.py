@@ -21,6 +21,7 @@ from sqlalchemy import Connection, select
 from monitor.config.models import Settings, SourceSpec
 from monitor.dedup import DedupInput, DedupResult
 from monitor.delivery.tables import operator_notices
+from monitor.health.tables import source_health
 from monitor.pipeline import AlertRoute, Pipeline, PipelineDeps
 from monitor.pipeline.model import MatchOut, Worked, WorkItem
 from monitor.pipeline.stages import OLDEST
@@ -231,6 +232,7 @@ def test_a_feed_over_budget_fails_its_poll_with_the_reason_and_the_next_poll_rea
     assert "feed not parsed: cpu budget exceeded (10 s)" in (outcome.error or "")  # type: ignore[attr-defined]
     assert state.error_count == 1 and state.last_error_kind == "parse"
     assert state.lease_owner is None and rig.titles() == []
+    assert rig.count(source_health) == 1  # the response's facts are recorded all the same
     rig.names = ["one"]
     outcome, state = rig.poll()
     assert outcome.error is None and state.error_count == 0  # type: ignore[attr-defined]
