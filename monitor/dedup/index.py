@@ -202,7 +202,7 @@ class DedupIndex(StoryLinks):
             member = Member(row.article_id, row.copy_of or row.article_id, row.story_id, overlap)
             if sh.is_copy(overlap, self.copy_thresholds):
                 found[row.article_id] = member
-            elif overlap.shared >= self.story_thresholds.min_passage:
+            elif (need := self.story_thresholds.min_passage) is not None and overlap.shared >= need:
                 passages[row.article_id] = member
         by_id = lambda m: m.article_id  # noqa: E731
         return sorted(found.values(), key=by_id), sorted(passages.values(), key=by_id)

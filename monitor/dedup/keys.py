@@ -219,6 +219,10 @@ _DATE_LINKS = frozenset({"of", "de", "le"})
 _RANGE_LINKS = frozenset(
     _words("to and au et a al y e und bis tot en t/m hingga sampai dan по и до")
 )
+# After a month-first date ("March 3 and 12 civilians were killed") a conjunction does not make
+# a range: the number after it is as likely a casualty figure; only "to", "-"... do.
+_CONJUNCTIONS = frozenset(_words("and et y e und en dan и"))
+MAX_DIGITS = 12  # longer digit runs are no figure, day or year (and int() refuses 4,301+ digits)
 
 
 def _date_days(words: list[str]) -> dict[int, tuple[int, int]]:
@@ -228,13 +232,16 @@ def _date_days(words: list[str]) -> dict[int, tuple[int, int]]:
     found: dict[int, tuple[int, int]] = {}
 
     def day(j: int) -> bool:
-        return 0 <= j < len(words) and words[j].isdigit() and 1 <= int(words[j]) <= 31
+        word = words[j] if 0 <= j < len(words) else ""
+        return len(word) <= 2 and word.isdigit() and 1 <= int(word) <= 31
 
     def add(j: int, month: int, step: int) -> None:
         found[j] = (int(words[j]), month)
         # the other day of a range, on the far side from the month
         k = j + step
         if 0 <= k < len(words) and words[k] in _RANGE_LINKS:
+            if step > 0 and words[k] in _CONJUNCTIONS:
+                return
             k += step
         if day(k) and k not in found:
             found[k] = (int(words[k]), month)
@@ -266,7 +273,7 @@ def _join_compound_numbers(words: list[str]) -> list[str]:
 
 
 def _number(word: str) -> str | None:
-    if word.isdigit():
+    if word.isdigit() and len(word) <= MAX_DIGITS:
         value = int(word)
         if value < 2 or 1900 <= value <= 2100:
             return None

@@ -127,8 +127,11 @@ class StoryThresholds:
     min_rare_short: int = 2
     short_min_score: float = 0.5
     # two write-ups sharing a passage of this many word 5-shingles (about 44 words), though no
-    # copies of each other, carry one wire article (different excerpts, a rewrite): one story
-    min_passage: int = 40
+    # copies of each other, carry one wire article (different excerpts, a rewrite): one story.
+    # Off by default (None): a wire's background paragraph, repeated word for word in its story
+    # of another incident that gives no date or toll to veto the link, joined two distinct
+    # events into one story (review, session 4); 40 turns it on.
+    min_passage: int | None = None
     # smoothing: behave as if the window always held this many more stories, so that the window's
     # frequencies only ever lower a key's fixed weight once the window is large
     prior_stories: int = 1000

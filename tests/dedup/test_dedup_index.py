@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from monitor.dedup import DedupIndex, DedupInput, Regrouped, prepare_fingerprints
+from monitor.dedup.story import StoryThresholds
 from monitor.dedup.tables import dedup_documents, dedup_fingerprints, dedup_story_keys
 from monitor.storage.tables import articles
 
@@ -325,11 +326,51 @@ EXCERPT_B = "\n\n".join(
 )
 
 
+PASSAGES = StoryThresholds(min_passage=40)  # the shared-passage link, off by default
+
+BACKGROUND = (
+    "Mali, Burkina Faso and Niger have for more than a decade battled an insurgency by armed"
+    " groups, and their military governments expelled the French troops and turned to Russian"
+    " mercenary units for help, while the violence spread south and displaced millions of"
+    " people across the region, where the authorities have suspended most political parties"
+    " and expelled several foreign journalists and aid organisations over the past two years"
+)
+
+
+def test_by_default_a_shared_background_paragraph_does_not_join_two_incidents(
+    engine: sa.Engine,
+) -> None:
+    """The wire's background paragraph in its stories of two incidents, the second giving no
+    date or toll that could veto the link: two stories (the passage link, on, joined them)."""
+    first = "\n\n".join([
+        "Gunmen killed 23 traders at the Djibo market on 14 March, residents said, and set fire"
+        " to the stalls and the grain stores before they rode off towards the north.",
+        "A nurse at the town's health centre said that eleven wounded people had arrived in the"
+        " afternoon and that two of them had been taken to the regional hospital by road.",
+        "The governor announced a curfew and said patrols on the market roads would be doubled,"
+        " while traders asked for compensation for the goods they had lost in the fire.",
+        BACKGROUND + ".",
+    ])
+    second = "\n\n".join([
+        "Soldiers and foreign fighters executed dozens of men at Kerena near Dioura on Tuesday,"
+        " survivors said, after gathering them in the yard of the village chief's compound.",
+        "Relatives who fled to the town of Niono said the bodies were left in the sun for a day"
+        " before elders were allowed to bury them in a common grave outside the village.",
+        "The army did not answer questions about the operation, and a rights group called for an"
+        " inquiry into what it said was the third such killing in the area since January.",
+        BACKGROUND + ".",
+    ])
+    index = DedupIndex()
+    a = classify(engine, index, item(1, first, title="Market attack"))
+    b = classify(engine, index, item(2, second, title="Executions", hours=2))
+    assert b.copy_of is None and b.story_id != a.story_id and b.reason == "story:new", b
+
+
 @pytest.mark.parametrize("first,second", [(EXCERPT_A, EXCERPT_B), (EXCERPT_B, EXCERPT_A)])
 def test_excerpts_sharing_a_long_passage_are_one_story_in_either_order(
     engine: sa.Engine, first: str, second: str
 ) -> None:
-    index = DedupIndex()
+    index = DedupIndex(story_thresholds=PASSAGES)
     a = classify(engine, index, item(1, first, title="Witnesses describe raid"))
     b = classify(engine, index, item(2, second, title="New abuses alleged", hours=2))
     assert b.copy_of is None  # different excerpts, not copies
@@ -338,7 +379,7 @@ def test_excerpts_sharing_a_long_passage_are_one_story_in_either_order(
 
 def test_a_shared_passage_does_not_join_write_ups_whose_dates_differ(engine: sa.Engine) -> None:
     """A background paragraph reused word for word in the wire's story of another incident."""
-    index = DedupIndex()
+    index = DedupIndex(story_thresholds=PASSAGES)
     a = classify(engine, index, item(1, "On 3 March soldiers came.\n\n" + EXCERPT_A))
     b = classify(engine, index, item(2, "On 19 April soldiers came.\n\n" + EXCERPT_B, hours=2))
     assert b.story_id != a.story_id and b.reason == "story:new"

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 
 from monitor.dedup import DedupIndex, DedupInput
+from monitor.dedup.story import StoryThresholds
 from monitor.dedup.tables import DEDUP_TABLES
 from monitor.storage.tables import articles, metadata
 
@@ -83,7 +84,7 @@ def run(order: list[str]) -> tuple[set[frozenset[str]], int]:
     article raises (one per story, a story joined into an alerted one counting as alerted)."""
     engine = sa.create_engine("sqlite://")
     metadata.create_all(engine, tables=[articles, *DEDUP_TABLES])
-    index = DedupIndex()
+    index = DedupIndex(story_thresholds=StoryThresholds(min_passage=40))  # the passage link on
     story: dict[str, int] = {}
     name: dict[int, str] = {}
     joined: dict[int, int] = {}

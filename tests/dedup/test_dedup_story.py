@@ -239,3 +239,19 @@ def test_an_arabic_write_up_names_its_sahel_places() -> None:
     keys = story_keys("مجزرة في مورا", "قتل 300 مدني في بلدة مورا بمنطقة موبتي وفي الكيدال")
     assert {"e:moura", "e:mopti", "e:kidal", "n:300"} <= keys
     assert not {k for k in story_keys("x", "قال المتحدث إن 300 شخص") if k.startswith("e:")}
+
+
+def test_a_figure_after_a_month_first_date_is_a_toll_not_the_second_day_of_a_range() -> None:
+    from monitor.dedup.keys import story_keys
+
+    keys = story_keys("Attack", "The attack began on March 3 and 12 civilians were killed.")
+    assert {"d:3-3", "k:12"} <= keys and "d:12-3" not in keys
+    ranged = story_keys("Attack", "Between March 27 to 31 the army killed 40 civilians.")
+    assert {"d:27-3", "d:31-3", "k:40"} <= ranged
+
+
+def test_a_hostile_run_of_digits_gives_no_key_and_no_error() -> None:
+    from monitor.dedup.keys import story_keys
+
+    keys = story_keys("Attack", "1" * 5000 + " civilians were killed on 3 March")
+    assert "d:3-3" in keys and not any(len(k) > 30 for k in keys)
