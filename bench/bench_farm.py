@@ -161,6 +161,17 @@ def farm_config(
     return write_config(tmp, sources, channels, settings)
 
 
+def begin_cycle(cycles: list[Cycle], name: str, publish: bool | None, port: int) -> bool:
+    """Start cycle `name`: a skipped one (`publish` None) is recorded as such and False is
+    returned; with `publish`, the farm publishes one new article on every site first."""
+    if publish is None:
+        cycles.append(Cycle(name, 0, float("nan"), 0.0, 0))
+        return False
+    if publish:
+        httpx.get(f"http://127.0.0.2:{port}/_farm/publish").raise_for_status()
+    return True
+
+
 def cycle_plan(args: argparse.Namespace) -> list[tuple[str, bool | None]]:
     """(name, publish first?) per cycle; None: the cycle is skipped."""
     news: list[tuple[str, bool | None]] = [("one new", True)]
@@ -185,11 +196,8 @@ def run_backend(args: argparse.Namespace, database_url: str | None, tmp: Path) -
         try:
             warm_up(app)
             for name, publish in cycle_plan(args):
-                if publish is None:
-                    cycles.append(Cycle(name, 0, float("nan"), 0.0, 0))
+                if not begin_cycle(cycles, name, publish, port):
                     continue
-                if publish:
-                    httpx.get(f"http://127.0.0.2:{port}/_farm/publish").raise_for_status()
                 backends = database_backends(database_url) if database_url else None
                 with PeakRss({farm_pid}) as rss, CpuMeter(farm_pid, backends) as cpu:
                     start = time.perf_counter()
@@ -299,11 +307,8 @@ def run_replicas(args: argparse.Namespace, count: int, database_url: str, tmp: P
         try:
             offset = timedelta(0)
             for name, publish in cycle_plan(args):
-                if publish is None:
-                    cycles.append(Cycle(name, 0, float("nan"), 0.0, 0))
+                if not begin_cycle(cycles, name, publish, port):
                     continue
-                if publish:
-                    httpx.get(f"http://127.0.0.2:{port}/_farm/publish").raise_for_status()
                 sent_before = len(received_alert_ids(hook))
                 command = json.dumps(
                     {"offset": offset.total_seconds(), "start_at": time.time() + 0.5}

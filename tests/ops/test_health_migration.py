@@ -6,12 +6,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 
 from monitor.health.tables import source_health
-from monitor.storage.db import alembic_config
-from monitor.storage.tables import metadata
+from tests.support.migrations import migrated, schema_diff
 
 INDEX = "ix_seen_entries_source_first_seen"
 
@@ -22,12 +19,8 @@ def _ours(obj: object, name: str | None, kind: str, reflected: bool, other: obje
 
 
 def test_migration_matches_the_declared_table(tmp_path: Path) -> None:
-    engine = sa.create_engine(f"sqlite:///{tmp_path / 'migrated.sqlite'}")
-    config = alembic_config(engine)
-    command.upgrade(config, "head")
-    with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"include_object": _ours})
-        assert compare_metadata(context, metadata) == []
+    engine, config = migrated(tmp_path)
+    assert schema_diff(engine, _ours) == []
     command.downgrade(config, "0005_dedup2")
     inspector = sa.inspect(engine)
     assert "source_health" not in inspector.get_table_names()

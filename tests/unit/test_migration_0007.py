@@ -10,11 +10,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 
-from monitor.storage.db import alembic_config, open_database
-from monitor.storage.tables import articles, metadata
+from monitor.storage.db import open_database
+from monitor.storage.tables import articles
+from tests.support.migrations import migrated, schema_diff
 
 NEW, OLD = "ix_articles_canonical_url_id", "ix_articles_canonical_url"
 
@@ -24,12 +23,8 @@ def _ours(obj: object, name: str | None, kind: str, reflected: bool, other: obje
 
 
 def test_migration_matches_the_declared_index(tmp_path: Path) -> None:
-    engine = sa.create_engine(f"sqlite:///{tmp_path / 'migrated.sqlite'}")
-    config = alembic_config(engine)
-    command.upgrade(config, "head")
-    with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"include_object": _ours})
-        assert compare_metadata(context, metadata) == []
+    engine, config = migrated(tmp_path)
+    assert schema_diff(engine, _ours) == []
     command.downgrade(config, "0006_health")
     names = {ix["name"] for ix in sa.inspect(engine).get_indexes("articles")}
     assert OLD in names and NEW not in names
