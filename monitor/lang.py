@@ -31,13 +31,10 @@ _lock = threading.Lock()
 
 @lru_cache(maxsize=1)
 def _identifier() -> Any:
-    from py3langid.langid import (  # type: ignore[import-untyped]  # no type hints shipped
-        MODEL_FILE,
-        LanguageIdentifier,
-    )
+    from monitor.langmodel import load_identifier
 
     with _lock:
-        return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+        return load_identifier()
 
 
 def detect_language(title: str, text: str) -> str | None:

@@ -24,7 +24,13 @@ from monitor.work.feeds import FeedJob, parse_feed_job
 from monitor.work.model import SourceMeta, WorkJob
 
 PR_SET_PDEATHSIG = 1
-WARM_PAGE = b"<html><body><article><h1>Warm</h1><p>Worker warm-up text.</p></article></body></html>"
+# long enough to be given a language: the warm-up loads the language model too (before the
+# memory cap is set, so the model is not charged to the first article's budget)
+WARM_PAGE = (
+    b"<html><body><article><h1>Warm-up</h1><p>The worker reads this page once at start, so the "
+    b"extractor, the language model and the rules are loaded before the first article.</p>"
+    b"</article></body></html>"
+)
 
 
 def die_with_parent(parent: int) -> None:
