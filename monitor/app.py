@@ -7,6 +7,7 @@ configuration or constructs these; everything else receives them.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Iterable, Mapping, Set
 from concurrent.futures import FIRST_COMPLETED, Future, wait
@@ -227,11 +228,12 @@ class App:
     def close(self) -> None:
         """Drain in-flight polls (within `settings.drain_timeout`), then release everything."""
         pipeline, self._pipeline = self._pipeline, None
-        if pipeline is not None:
-            pipeline.close(self.config.settings.drain_timeout.total_seconds())
-        self.fetcher.close()
-        self._channel_http.close()
-        self.engine.dispose()
+        with contextlib.ExitStack() as release:  # each runs even if an earlier step raised
+            release.callback(self.engine.dispose)
+            release.callback(self._channel_http.close)
+            release.callback(self.fetcher.close)
+            if pipeline is not None:
+                pipeline.close(self.config.settings.drain_timeout.total_seconds())
 
     # --- for the rules CLI (RulesHost) -------------------------------------------------
 

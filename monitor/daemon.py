@@ -16,6 +16,7 @@ import json
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
@@ -161,9 +162,25 @@ def run_daemon(app: App, stop: threading.Event | None = None) -> None:
     try:
         stop.wait()
     finally:
-        claimer.join(timeout=2 * POLL_TICK_SECONDS)
-        scheduler.shutdown(wait=True)
-        if ops is not None:
-            ops.close()
-        app.close()  # drains in-flight polls within settings.drain_timeout
+        steps: list[tuple[str, Callable[[], object]]] = [
+            ("claim", lambda: claimer.join(timeout=2 * POLL_TICK_SECONDS)),
+            ("scheduler", lambda: scheduler.shutdown(wait=True)),
+            ("ops", ops.close if ops is not None else lambda: None),
+            ("app", app.close),  # drains in-flight polls within settings.drain_timeout
+        ]
+        if not _shut_down(steps):
+            raise MonitorError("the daemon stopped, but not cleanly: see the errors logged above")
         log.info("daemon stopped")
+
+
+def _shut_down(steps: list[tuple[str, Callable[[], object]]]) -> bool:
+    """Run every shutdown step even when one fails (each failure is logged with its traceback);
+    True if all succeeded."""
+    clean = True
+    for name, step in steps:
+        try:
+            step()
+        except Exception:
+            log.exception("shutdown step failed step=%s", name)
+            clean = False
+    return clean
