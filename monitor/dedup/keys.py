@@ -127,9 +127,14 @@ _ARABIC_PLACES = {
 _ARABIC_PROCLITICS = ("", "و", "ب", "ف", "ل", "وب", "ول", "وف")
 
 
+_ARABIC_LETTER = re.compile("[\u0600-\u06ff]")
+
+
 def _arabic_places(title: str, text: str) -> set[str]:
     """The Sahel places an Arabic write-up names, keyed by their Latin name."""
     found: set[str] = set()
+    if not (_ARABIC_LETTER.search(text) or _ARABIC_LETTER.search(title)):
+        return found  # no Arabic at all: no need to look at every word
     for word in tokens(title + " " + text):
         if not "\u0600" <= word[0] <= "\u06ff":
             continue
@@ -151,6 +156,8 @@ def story_keys(title: str, text: str) -> frozenset[str]:
     words = _join_compound_numbers(tokens(text))
     days = _date_days(words)
     for i, word in enumerate(words):
+        if not (word[0].isdigit() or word in _NUMBER_WORDS):
+            continue  # most words: no figure (what `_number` would say, without the call)
         number = _number(word)
         if number is None or i in days:
             continue
@@ -263,12 +270,13 @@ def _join_compound_numbers(words: list[str]) -> list[str]:
     """Spelled compounds ("twenty three", "vingt trois") become one digit token ("23")."""
     out: list[str] = []
     for word in words:
-        tens = _NUMBER_WORDS.get(out[-1], "") if out else ""
-        unit = _NUMBER_WORDS.get(word, "")
-        if tens.endswith("0") and tens != "100" and unit and len(unit) == 1:
-            out[-1] = str(int(tens) + int(unit))
-        else:
-            out.append(word)
+        unit = _NUMBER_WORDS.get(word)  # None for most words: nothing to join
+        if unit and len(unit) == 1 and out:
+            tens = _NUMBER_WORDS.get(out[-1], "")
+            if tens.endswith("0") and tens != "100":
+                out[-1] = str(int(tens) + int(unit))
+                continue
+        out.append(word)
     return out
 
 
@@ -294,9 +302,10 @@ def _names(title: str, text: str) -> set[str]:
     found = _capitalised(text)
     if not _title_case(title):
         found |= _capitalised(title)
-    lower = {fold(w) for w in set(_WORD.findall(text)) if w[0].islower()}  # each word once
+    words: list[str] = _WORD.findall(text)
+    lower = {fold(w) for w in set(words) if w[0].islower()}  # each word once
     names = {n for n in found if n not in lower}
-    if _capitalises_nouns(text):
+    if _capitalises_nouns(words):
         names = {n for n in names if not n.endswith(_NOUN_ENDINGS)}
     return names
 
@@ -319,12 +328,19 @@ _GERMAN = frozenset(
 )
 
 
-def _capitalises_nouns(text: str) -> bool:
-    """Whether the text capitalises common nouns (German): its function words are German and
-    over 38% of its words of four letters or more are capitalised (names and sentence-initial
-    words make at most about a third in English or French news, menus and headlines included)."""
-    words: list[str] = _WORD.findall(text)
-    if len(words) < 30 or sum(fold(w) in _GERMAN for w in words) < 0.05 * len(words):
+_GERMAN_LONGEST = max(map(len, _GERMAN))
+
+
+def _capitalises_nouns(words: list[str]) -> bool:
+    """Whether a text (its `_WORD` words) capitalises common nouns (German): its function words
+    are German and over 38% of its words of four letters or more are capitalised (names and
+    sentence-initial words make at most about a third in English or French news, menus and
+    headlines included)."""
+    if len(words) < 30:
+        return False
+    # folding never shortens a word, so a longer word cannot be one of the function words
+    german = sum(1 for w in words if len(w) <= _GERMAN_LONGEST and fold(w) in _GERMAN)
+    if german < 0.05 * len(words):
         return False
     long = [w for w in words if len(w) >= 4 and not w[0].isdigit()]
     return sum(w[0].isupper() for w in long) >= 0.38 * len(long)
