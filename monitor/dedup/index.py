@@ -85,7 +85,7 @@ class DedupIndex(StoryLinks):
         if conn.dialect.name == "postgresql":
             _hold_lock(conn)
         if not item.fresh:
-            known = conn.execute(sql.KNOWN, {"b_article": item.article_id}).first()
+            known = sql.KNOWN.first(conn, {"b_article": item.article_id})
             if known is not None:
                 return DedupResult(known.copy_of, known.story_id, known.reason)
         seen_at = utc(item.fetched)
@@ -181,8 +181,8 @@ class DedupIndex(StoryLinks):
         cutoff = p.seen_at - self.window
         found: dict[int, Member] = {}
         if p.prints.text_hash is not None:
-            for same in conn.execute(
-                self._sql.same_hash, {"b_hash": p.prints.text_hash, "b_cutoff": cutoff}
+            for same in self._sql.same_hash.rows(
+                conn, {"b_hash": p.prints.text_hash, "b_cutoff": cutoff}
             ):
                 found[same.article_id] = Member(
                     same.article_id, same.copy_of or same.article_id, same.story_id, None
@@ -300,15 +300,15 @@ class DedupIndex(StoryLinks):
         return StoryHit(story_id, 1.0, p.item.article_id, p.prints.story_keys, "")
 
     def _new_story(self, conn: sa.Connection, p: _Prepared) -> int:
-        story_id = conn.execute(
-            sql.NEW_STORY,
+        (story_id,) = sql.NEW_STORY.first(
+            conn,
             {
                 "first_article_id": p.item.article_id,
                 "title": p.item.title,
                 "created_at": p.seen_at,
                 "last_seen_at": p.seen_at,
             },
-        ).scalar_one()
+        )
         return int(story_id)  # counted in the window by the caller's _add_keys
 
     def _record(
@@ -319,8 +319,8 @@ class DedupIndex(StoryLinks):
         story_id: int,
         reason: str,
     ) -> None:
-        conn.execute(
-            sql.INSERT_DOCUMENT,
+        sql.INSERT_DOCUMENT.run(
+            conn,
             {
                 "article_id": p.item.article_id,
                 "source": p.item.source,

@@ -24,6 +24,7 @@ from monitor.dedup.tables import (
     dedup_stories,
     dedup_story_keys,
 )
+from monitor.storage.direct import Direct
 from monitor.storage.listparam import array_param, bind, is_postgres, member_of
 
 ADVISORY_LOCK_KEY = 0x6E6D6464  # "nmdd": one lock for all of deduplication
@@ -33,8 +34,10 @@ _keys = dedup_story_keys.c
 _prints = dedup_fingerprints.c
 
 ADVISORY_LOCK = sa.select(sa.func.pg_advisory_xact_lock(ADVISORY_LOCK_KEY))
-KNOWN = sa.select(_docs.copy_of, _docs.story_id, _docs.reason).where(
-    _docs.article_id == sa.bindparam("b_article")
+KNOWN = Direct(
+    sa.select(_docs.copy_of, _docs.story_id, _docs.reason).where(
+        _docs.article_id == sa.bindparam("b_article")
+    )
 )
 MERGED_INTO = sa.select(dedup_stories.c.merged_into).where(
     dedup_stories.c.id == sa.bindparam("b_story")
@@ -46,9 +49,9 @@ SHINGLES = sa.select(_docs.article_id, _docs.shingles).where(
 KEYS = sa.select(_keys.article_id, _keys.key).where(
     _keys.article_id.in_(sa.bindparam("b_ids", expanding=True))
 )
-NEW_STORY = dedup_stories.insert().returning(dedup_stories.c.id)
-INSERT_DOCUMENT = dedup_documents.insert()
-TOUCH_STORY = (
+NEW_STORY = Direct(dedup_stories.insert().returning(dedup_stories.c.id))
+INSERT_DOCUMENT = Direct(dedup_documents.insert())
+TOUCH_STORY = Direct(
     dedup_stories.update()
     .where(
         dedup_stories.c.id == sa.bindparam("b_story"),
@@ -64,7 +67,7 @@ class Lookups:
     """The lookups bounded by an index's `max_candidates`, for both dialects."""
 
     def __init__(self, max_candidates: int) -> None:
-        self.same_hash = (
+        self.same_hash = Direct(
             sa.select(_docs.article_id, _docs.copy_of, _docs.story_id)
             .where(
                 _docs.text_hash == sa.bindparam("b_hash"),
@@ -74,16 +77,20 @@ class Lookups:
             .limit(max_candidates)
         )
         self._copy = {
-            pg: self._copy_candidates(
-                member_of(_prints.hash, "b_prints", postgres=pg),
-                max_candidates,
+            pg: Direct(
+                self._copy_candidates(
+                    member_of(_prints.hash, "b_prints", postgres=pg),
+                    max_candidates,
+                )
             )
             for pg in (True, False)
         }
         self._story = {
-            pg: self._story_candidates(
-                member_of(_keys.key, "b_keys", postgres=pg),
-                max_candidates,
+            pg: Direct(
+                self._story_candidates(
+                    member_of(_keys.key, "b_keys", postgres=pg),
+                    max_candidates,
+                )
             )
             for pg in (True, False)
         }
@@ -125,10 +132,10 @@ class Lookups:
 
     def copy_candidates(
         self, conn: sa.Connection, prints: list[int], need: int, cutoff: datetime
-    ) -> Sequence[sa.Row[Any]]:
+    ) -> Sequence[Any]:
         """Stored articles in the window sharing at least `need` of `prints`, most shared first."""
         params = {"b_prints": bind(conn, prints), "b_need": need, "b_cutoff": cutoff}
-        return conn.execute(self._copy[is_postgres(conn)], params).all()
+        return self._copy[is_postgres(conn)].rows(conn, params)
 
     def story_candidates(
         self,
@@ -139,7 +146,7 @@ class Lookups:
         end: datetime,
         need: int,
         exclude: int | None,
-    ) -> Sequence[sa.Row[Any]]:
+    ) -> Sequence[Any]:
         """Write-ups published in [start, end] sharing at least `need` of `keys`."""
         params = {
             "b_keys": bind(conn, keys),
@@ -148,26 +155,30 @@ class Lookups:
             "b_need": need,
             "b_exclude": -1 if exclude is None else exclude,  # ids are positive
         }
-        return conn.execute(self._story[is_postgres(conn)], params).all()
+        return self._story[is_postgres(conn)].rows(conn, params)
 
 
 # ------------------------------------------------------------------------------ bulk writes
 
-_PG_FINGERPRINTS = dedup_fingerprints.insert().from_select(
-    ["hash", "article_id"],
-    sa.select(
-        sa.func.unnest(array_param("b_hashes", sa.BigInteger)),
-        sa.bindparam("b_article", type_=sa.BigInteger),
-    ),
+_PG_FINGERPRINTS = Direct(
+    dedup_fingerprints.insert().from_select(
+        ["hash", "article_id"],
+        sa.select(
+            sa.func.unnest(array_param("b_hashes", sa.BigInteger)),
+            sa.bindparam("b_article", type_=sa.BigInteger),
+        ),
+    )
 )
-_PG_KEYS = dedup_story_keys.insert().from_select(
-    ["key", "article_id", "story_id", "published_at"],
-    sa.select(
-        sa.func.unnest(array_param("b_keys", sa.String)),
-        sa.bindparam("b_article", type_=sa.BigInteger),
-        sa.bindparam("b_story", type_=sa.BigInteger),
-        sa.bindparam("b_published", type_=sa.DateTime(timezone=True)),
-    ),
+_PG_KEYS = Direct(
+    dedup_story_keys.insert().from_select(
+        ["key", "article_id", "story_id", "published_at"],
+        sa.select(
+            sa.func.unnest(array_param("b_keys", sa.String)),
+            sa.bindparam("b_article", type_=sa.BigInteger),
+            sa.bindparam("b_story", type_=sa.BigInteger),
+            sa.bindparam("b_published", type_=sa.DateTime(timezone=True)),
+        ),
+    )
 )
 
 
@@ -186,21 +197,27 @@ def _pg_counts() -> sa.Executable:
     return upsert
 
 
-_PG_COUNTS = _pg_counts()
-_SQLITE_FINGERPRINTS = sa.text(
-    "INSERT INTO dedup_fingerprints (hash, article_id) "
-    "SELECT value, :b_article FROM json_each(:b_hashes)"
+_PG_COUNTS = Direct(_pg_counts())
+_SQLITE_FINGERPRINTS = Direct(
+    sa.text(
+        "INSERT INTO dedup_fingerprints (hash, article_id) "
+        "SELECT value, :b_article FROM json_each(:b_hashes)"
+    )
 )
-_SQLITE_KEYS = sa.text(
-    'INSERT INTO dedup_story_keys ("key", article_id, story_id, published_at) '
-    "SELECT value, :b_article, :b_story, :b_published FROM json_each(:b_keys)"
-).bindparams(sa.bindparam("b_published", type_=sa.DateTime(timezone=True)))
+_SQLITE_KEYS = Direct(
+    sa.text(
+        'INSERT INTO dedup_story_keys ("key", article_id, story_id, published_at) '
+        "SELECT value, :b_article, :b_story, :b_published FROM json_each(:b_keys)"
+    ).bindparams(sa.bindparam("b_published", type_=sa.DateTime(timezone=True)))
+)
 # "WHERE true": SQLite's parser would otherwise read the ON of ON CONFLICT as a join's.
-_SQLITE_COUNTS = sa.text(
-    'INSERT INTO dedup_key_counts ("key", count) '
-    "SELECT k.value, n.value FROM json_each(:b_keys) AS k "
-    "JOIN json_each(:b_counts) AS n ON n.key = k.key WHERE true "
-    'ON CONFLICT ("key") DO UPDATE SET count = dedup_key_counts.count + excluded.count'
+_SQLITE_COUNTS = Direct(
+    sa.text(
+        'INSERT INTO dedup_key_counts ("key", count) '
+        "SELECT k.value, n.value FROM json_each(:b_keys) AS k "
+        "JOIN json_each(:b_counts) AS n ON n.key = k.key WHERE true "
+        'ON CONFLICT ("key") DO UPDATE SET count = dedup_key_counts.count + excluded.count'
+    )
 )
 
 
@@ -208,7 +225,7 @@ def insert_fingerprints(conn: sa.Connection, article_id: int, hashes: Sequence[i
     if not hashes:
         return
     statement = _PG_FINGERPRINTS if is_postgres(conn) else _SQLITE_FINGERPRINTS
-    conn.execute(statement, {"b_hashes": bind(conn, hashes), "b_article": article_id})
+    statement.run(conn, {"b_hashes": bind(conn, hashes), "b_article": article_id})
 
 
 def insert_keys(
@@ -226,7 +243,7 @@ def insert_keys(
         "b_story": story_id,
         "b_published": published_at,
     }
-    conn.execute(_PG_KEYS if is_postgres(conn) else _SQLITE_KEYS, params)
+    (_PG_KEYS if is_postgres(conn) else _SQLITE_KEYS).run(conn, params)
 
 
 def add_counts(conn: sa.Connection, keys: Mapping[str, int]) -> None:
@@ -238,17 +255,17 @@ def add_counts(conn: sa.Connection, keys: Mapping[str, int]) -> None:
         "b_keys": bind(conn, [k for k, _ in ordered]),
         "b_counts": bind(conn, [n for _, n in ordered]),
     }
-    conn.execute(_PG_COUNTS if is_postgres(conn) else _SQLITE_COUNTS, params)
+    (_PG_COUNTS if is_postgres(conn) else _SQLITE_COUNTS).run(conn, params)
     if any(n < 0 for n in keys.values()):
         conn.execute(_DROP_EMPTY_COUNTS)
 
 
 _GET_COUNTS = {
-    pg: _COUNTS.where(member_of(dedup_key_counts.c.key, "b_keys", postgres=pg))
+    pg: Direct(_COUNTS.where(member_of(dedup_key_counts.c.key, "b_keys", postgres=pg)))
     for pg in (True, False)
 }
 
 
 def get_counts(conn: sa.Connection, keys: Sequence[str]) -> dict[str, int]:
-    rows = conn.execute(_GET_COUNTS[is_postgres(conn)], {"b_keys": bind(conn, keys)}).all()
+    rows = _GET_COUNTS[is_postgres(conn)].rows(conn, {"b_keys": bind(conn, keys)})
     return {str(r[0]): int(r[1]) for r in rows}

@@ -16,12 +16,15 @@ from sqlalchemy.exc import IntegrityError
 
 from monitor.health.placeholder import PageFacts, next_typical, placeholder_reason
 from monitor.health.tables import source_health
+from monitor.storage.direct import Direct
 
 OK = "ok"
 
 # Built once: the write stage runs these after every poll that got content.
-_TYPICAL = select(source_health.c.typical_size, source_health.c.typical_html).where(
-    source_health.c.source == bindparam("b_source")
+_TYPICAL = Direct(
+    select(source_health.c.typical_size, source_health.c.typical_html).where(
+        source_health.c.source == bindparam("b_source")
+    )
 )
 _PLACEHOLDER: dict[str, Any] = {
     "placeholder": bindparam("b_placeholder"),
@@ -33,9 +36,11 @@ _CONTENT: dict[str, Any] = {
     "typical_html": bindparam("b_html"),
 }
 _UPDATE = {  # keyed by "the response is content"
-    is_content: update(source_health)
-    .where(source_health.c.source == bindparam("b_source"))
-    .values(_CONTENT if is_content else _PLACEHOLDER)
+    is_content: Direct(
+        update(source_health)
+        .where(source_health.c.source == bindparam("b_source"))
+        .values(_CONTENT if is_content else _PLACEHOLDER)
+    )
     for is_content in (True, False)
 }
 
@@ -43,7 +48,7 @@ _UPDATE = {  # keyed by "the response is content"
 def observe_fetch(conn: Connection, source: str, facts: PageFacts, now: datetime) -> str | None:
     """Record one response of `source`'s URL (its `page_facts`); returns the placeholder
     reason, if any. Cheap: one read and one write of the source's health row."""
-    typical = conn.execute(_TYPICAL, {"b_source": source}).first()
+    typical = _TYPICAL.first(conn, {"b_source": source})
     previous = None if typical is None else typical.typical_size
     reason = placeholder_reason(facts, previous, None if typical is None else typical.typical_html)
     values: dict[str, object] = {
@@ -54,8 +59,8 @@ def observe_fetch(conn: Connection, source: str, facts: PageFacts, now: datetime
         values["typical_size"] = next_typical(previous, facts.size)
         values["typical_html"] = facts.html
     if typical is not None:
-        conn.execute(
-            _UPDATE[reason is None],
+        _UPDATE[reason is None].run(
+            conn,
             {
                 "b_source": source,
                 "b_placeholder": reason,

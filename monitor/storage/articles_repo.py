@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, Executable, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from monitor.storage.direct import Direct
 from monitor.storage.tables import articles, rule_matches, seen_entries
 
 
@@ -21,19 +22,19 @@ def _mark_seen(module: Any) -> Executable:
 
 
 # Built once: the write stage runs these for every article (no per-call statement construction).
-_MARK_SEEN = {"postgresql": _mark_seen(postgresql), "sqlite": _mark_seen(sqlite)}
+_MARK_SEEN = {"postgresql": Direct(_mark_seen(postgresql)), "sqlite": Direct(_mark_seen(sqlite))}
 _SEEN = select(seen_entries.c.entry_key).where(
     seen_entries.c.source == bindparam("b_source"),
     seen_entries.c.entry_key.in_(bindparam("b_keys", expanding=True)),
 )
-_INSERT_ARTICLE = articles.insert()
-_BY_CANONICAL_URL = (
+_INSERT_ARTICLE = Direct(articles.insert().returning(articles.c.id))
+_BY_CANONICAL_URL = Direct(
     select(articles.c.id, articles.c.story_id, articles.c.copy_of)
     .where(articles.c.canonical_url == bindparam("b_url"), articles.c.id != bindparam("b_exclude"))
     .order_by(articles.c.id)
     .limit(1)
 )
-_SET_GROUPING = (
+_SET_GROUPING = Direct(
     update(articles)
     .where(articles.c.id == bindparam("b_id"))
     .values(story_id=bindparam("b_story"), copy_of=bindparam("b_copy"))
@@ -74,25 +75,23 @@ def mark_seen(conn: Connection, source: str, key: str, now: datetime) -> bool:
     so the write stage's group commit stays cheap."""
     values = {"source": source, "entry_key": key, "first_seen_at": now}
     statement = _MARK_SEEN["postgresql" if conn.dialect.name == "postgresql" else "sqlite"]
-    return conn.execute(statement, values).first() is not None
+    return statement.first(conn, values) is not None
 
 
 def insert_article(conn: Connection, article: NewArticle) -> int:
     values = dict(article.__dict__)
     values["tags"] = list(article.tags)
-    key = conn.execute(_INSERT_ARTICLE, values).inserted_primary_key
-    assert key is not None
-    return int(key[0])
+    (row,) = _INSERT_ARTICLE.rows(conn, values)
+    return int(row[0])
 
 
 def find_by_canonical_url(conn: Connection, url: str, exclude_id: int) -> Mapping[str, Any] | None:
-    found = conn.execute(_BY_CANONICAL_URL, {"b_url": url, "b_exclude": exclude_id})
-    row = found.mappings().first()
-    return dict(row) if row is not None else None
+    row = _BY_CANONICAL_URL.first(conn, {"b_url": url, "b_exclude": exclude_id})
+    return dict(row._asdict()) if row is not None else None
 
 
 def set_grouping(conn: Connection, article_id: int, *, story_id: int, copy_of: int | None) -> None:
-    conn.execute(_SET_GROUPING, {"b_id": article_id, "b_story": story_id, "b_copy": copy_of})
+    _SET_GROUPING.run(conn, {"b_id": article_id, "b_story": story_id, "b_copy": copy_of})
 
 
 def record_match(

@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Engine, and_, bindparam, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from monitor.config.models import SourceSpec
+from monitor.storage.direct import Direct
 from monitor.storage.listparam import bind, is_postgres, member_of
 from monitor.storage.tables import sources
 
@@ -217,8 +218,8 @@ def record_success(
     note: str | None = None,
 ) -> None:
     """A successful poll: validators kept, errors cleared, the catch-up done, lease released."""
-    conn.execute(
-        _RECORD_SUCCESS,
+    _RECORD_SUCCESS.run(
+        conn,
         {
             "b_name": name,
             "b_etag": etag,
@@ -232,7 +233,7 @@ def record_success(
 
 
 # Built once: run after every poll by the write stage.
-_RECORD_SUCCESS = (
+_RECORD_SUCCESS = Direct(
     update(sources)
     .where(sources.c.name == bindparam("b_name"))
     .values(
