@@ -16,10 +16,13 @@ from __future__ import annotations
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from keyword import iskeyword
 from typing import Any, cast
+from weakref import WeakKeyDictionary
 
 import sqlalchemy as sa
 from sqlalchemy.engine.interfaces import Dialect
+from sqlalchemy.engine.util import TransactionalContext
 from sqlalchemy.sql.compiler import SQLCompiler
 
 Processor = Callable[[Any], Any]
@@ -35,9 +38,14 @@ class _Plan:
     row: Callable[..., tuple[Any, ...]] | None  # a named tuple class for the result rows
 
 
+_UNSAFE_RESULTS = (sa.Numeric,)  # their result processors need the driver's column type
+
+
 def _plan(statement: sa.Executable, dialect: Dialect, keys: list[str]) -> _Plan | None:
     compiled = cast(sa.ClauseElement, statement).compile(dialect=dialect, column_keys=keys)
     assert isinstance(compiled, SQLCompiler)
+    columns = compiled._result_columns
+    names = [c.keyname for c in columns]
     if (
         compiled.insert_prefetch
         or compiled.update_prefetch
@@ -45,6 +53,9 @@ def _plan(statement: sa.Executable, dialect: Dialect, keys: list[str]) -> _Plan 
         or compiled.literal_execute_params
         or compiled.escaped_bind_names
         or any(b.callable is not None or b.expanding for b in compiled.binds.values())
+        or any(isinstance(c.type, _UNSAFE_RESULTS) for c in columns)
+        or len(set(names)) != len(names)
+        or not all(n.isidentifier() and not n.startswith("_") and not iskeyword(n) for n in names)
     ):
         return None  # needs SQLAlchemy at execution time
     fixed = {
@@ -57,9 +68,8 @@ def _plan(statement: sa.Executable, dialect: Dialect, keys: list[str]) -> _Plan 
         for name, proc in compiled._bind_processors.items()
         if callable(proc)  # a sequence of processors is for tuple-valued IN lists: not used here
     )
-    columns = compiled._result_columns
     results = tuple(c.type._cached_result_processor(dialect, None) for c in columns)
-    row = namedtuple("Row", [c.keyname for c in columns], rename=True) if columns else None
+    row = namedtuple("Row", names) if columns else None
     positional = tuple(compiled.positiontup or ()) if compiled.positional else None
     return _Plan(compiled.string, positional, fixed, binds, results, row)
 
@@ -71,34 +81,33 @@ class Direct:
 
     def __init__(self, statement: sa.Executable) -> None:
         self.statement = statement
-        self._plans: dict[tuple[str, tuple[str, ...]], _Plan | None] = {}
+        # per dialect object (engines of one backend may differ: JSON serialiser...), then per
+        # parameter names; a race only compiles the same plan twice
+        self._plans: WeakKeyDictionary[Dialect, dict[tuple[str, ...], _Plan | None]] = (
+            WeakKeyDictionary()
+        )
 
     def _plan_for(self, conn: sa.Connection, params: Mapping[str, Any]) -> _Plan | None:
-        key = (conn.dialect.name, tuple(params))
+        plans = self._plans.get(conn.dialect)
+        if plans is None:
+            plans = self._plans.setdefault(conn.dialect, {})
+        key = tuple(params)
         try:
-            return self._plans[key]
+            return plans[key]
         except KeyError:
-            plan = self._plans[key] = _plan(self.statement, conn.dialect, sorted(params))
+            plan = plans[key] = _plan(self.statement, conn.dialect, sorted(params))
             return plan
 
     def rows(self, conn: sa.Connection, params: Mapping[str, Any]) -> Sequence[Any]:
         """The result rows (named tuples) of the statement run with `params`."""
         plan = self._plan_for(conn, params)
-        if plan is None:
+        if plan is None or plan.row is None:  # a text() query has no known columns
             return conn.execute(self.statement, dict(params)).all()
-        cursor = self._run(conn, plan, params)
-        try:
-            fetched = cursor.fetchall() if cursor.description else []
-        finally:
-            cursor.close()
-        assert plan.row is not None or not fetched
-        procs = plan.results
+        row, procs = plan.row, plan.results
+        fetched = self._execute(conn, plan, params, fetch=True)
         if not any(procs):
-            return [plan.row(*r) for r in fetched] if plan.row else []
-        return [
-            plan.row(*(p(v) if p else v for p, v in zip(procs, r, strict=True)))  # type: ignore[misc]
-            for r in fetched
-        ]
+            return [row(*r) for r in fetched]
+        return [row(*(p(v) if p else v for p, v in zip(procs, r, strict=True))) for r in fetched]
 
     def first(self, conn: sa.Connection, params: Mapping[str, Any]) -> Any:
         """The first result row, or None."""
@@ -110,33 +119,40 @@ class Direct:
         plan = self._plan_for(conn, params)
         if plan is None:
             return int(conn.execute(self.statement, dict(params)).rowcount)
-        cursor = self._run(conn, plan, params)
-        try:
-            return int(cursor.rowcount)
-        finally:
-            cursor.close()
+        return int(self._execute(conn, plan, params, fetch=False))
 
     @staticmethod
-    def _run(conn: sa.Connection, plan: _Plan, params: Mapping[str, Any]) -> Any:
-        values = {**plan.fixed, **params} if plan.fixed else dict(params)
-        for name, proc in plan.binds:
-            if name in values:
-                values[name] = proc(values[name])
-        bound: Any = values if plan.positional is None else [values[n] for n in plan.positional]
-        if not conn.in_transaction():
-            conn.begin()  # what SQLAlchemy's autobegin would do (BEGIN IMMEDIATE on SQLite)
-        dbapi = conn.connection.dbapi_connection
-        assert dbapi is not None
-        cursor = dbapi.cursor()
-        Direct.executed += 1
+    def _execute(
+        conn: sa.Connection, plan: _Plan, params: Mapping[str, Any], *, fetch: bool
+    ) -> Any:
+        """The fetched rows (`fetch`) or the row count. The checks and error handling are
+        SQLAlchemy's own (`Connection._execute_context`, `_handle_dbapi_exception`): a closed
+        or rolled-back transaction is refused, a first statement begins one, errors become
+        SQLAlchemy's exceptions and a lost connection is invalidated."""
+        if (conn._transaction and not conn._transaction.is_active) or (
+            conn._nested_transaction and not conn._nested_transaction.is_active
+        ):
+            conn._invalid_transaction()
+        elif conn._trans_context_manager:
+            TransactionalContext._trans_ctx_check(conn)
+        if conn._transaction is None:
+            conn._autobegin()  # BEGIN IMMEDIATE on SQLite, through the engine's "begin" event
+        bound: Any = params
+        cursor = None
         try:
+            values = {**plan.fixed, **params} if plan.fixed else dict(params)
+            for name, proc in plan.binds:
+                if name in values:
+                    values[name] = proc(values[name])
+            bound = values if plan.positional is None else [values[n] for n in plan.positional]
+            dbapi = conn.connection.dbapi_connection
+            assert dbapi is not None
+            cursor = dbapi.cursor()
+            Direct.executed += 1
             cursor.execute(plan.sql, bound)
-        except conn.dialect.loaded_dbapi.Error as exc:
-            cursor.close()
-            raise sa.exc.DBAPIError.instance(
-                plan.sql, bound, exc, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect
-            ) from exc
-        except BaseException:
-            cursor.close()
-            raise
-        return cursor
+            return (cursor.fetchall() if cursor.description else []) if fetch else cursor.rowcount
+        except BaseException as exc:  # noqa: BLE001 - SQLAlchemy's handler re-raises every one
+            conn._handle_dbapi_exception(exc, plan.sql, bound, cursor, None)
+        finally:
+            if cursor is not None:
+                cursor.close()

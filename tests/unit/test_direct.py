@@ -107,3 +107,59 @@ def test_a_first_statement_begins_the_transaction_as_sqlalchemy_would(db_url: st
     finally:
         metadata.drop_all(engine)
         engine.dispose()
+
+
+def test_errors_before_and_after_the_driver_are_sqlalchemys(conn: sa.Connection) -> None:
+    """A value a bind processor refuses, a missing parameter, an error while fetching: all are
+    SQLAlchemy's exceptions, as `conn.execute` raises them."""
+    with pytest.raises(sa.exc.StatementError), conn.begin_nested():
+        INSERT.rows(conn, {"b_name": "a", "b_at": object(), "b_tags": []})
+    with pytest.raises(sa.exc.StatementError), conn.begin_nested():
+        INSERT.rows(conn, {"b_name": "a", "b_tags": []})
+    if conn.dialect.name == "sqlite":  # overflows only when the second row is computed
+        overflow = Direct(
+            sa.select(sa.func.abs(sa.literal_column("v")).label("a")).select_from(
+                sa.text("(SELECT 1 AS v UNION ALL SELECT -9223372036854775808)")
+            )
+        )
+        with pytest.raises(sa.exc.OperationalError), conn.begin_nested():
+            overflow.rows(conn, {})
+
+
+def test_a_rolled_back_savepoint_refuses_statements_as_sqlalchemy_does(conn: sa.Connection) -> None:
+    with conn.begin_nested() as savepoint:
+        savepoint.rollback()
+        with pytest.raises(sa.exc.InvalidRequestError):
+            INSERT.rows(conn, {"b_name": "a", "b_at": MOMENT, "b_tags": []})
+    assert conn.execute(sa.select(sa.func.count()).select_from(items)).scalar() == 0
+
+
+@pytest.mark.postgres
+def test_a_lost_connection_is_invalidated(pg_url: str) -> None:
+    engine = open_database(pg_url)
+    metadata.create_all(engine)
+    try:
+        with engine.connect() as connection:
+            pid = connection.execute(sa.text("SELECT pg_backend_pid()")).scalar()
+            with engine.connect() as other:
+                other.execute(sa.text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+                other.commit()
+            with pytest.raises(sa.exc.OperationalError) as raised:
+                INSERT.rows(connection, {"b_name": "a", "b_at": MOMENT, "b_tags": []})
+            assert raised.value.connection_invalidated
+            assert connection.invalidated
+        with engine.begin() as fresh:  # the pool hands out a working connection again
+            INSERT.rows(fresh, {"b_name": "b", "b_at": MOMENT, "b_tags": []})
+    finally:
+        metadata.drop_all(engine)
+        engine.dispose()
+
+
+def test_results_a_plain_row_cannot_carry_are_left_to_sqlalchemy(conn: sa.Connection) -> None:
+    INSERT.rows(conn, {"b_name": "a", "b_at": MOMENT, "b_tags": []})
+    odd = Direct(sa.select(items.c.name.label("_tag"), items.c.count.label("class")))
+    assert conn.execute(odd.statement).one()._asdict() == odd.first(conn, {})._asdict()
+    money = Direct(sa.select(sa.cast(1.5, sa.Numeric(10, 2)).label("amount")))
+    assert float(money.first(conn, {}).amount) == 1.5
+    raw = Direct(sa.text("SELECT name FROM items"))
+    assert [r.name for r in raw.rows(conn, {})] == ["a"]
