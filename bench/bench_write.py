@@ -144,6 +144,15 @@ def fresh_postgres() -> str:
     return PG_URL.rsplit("/", 1)[0] + f"/{name}"
 
 
+def drop_postgres(url: str) -> None:
+    name = url.rsplit("/", 1)[1]
+    admin = sa.create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1),
+                             isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--articles", type=int, default=2000)
@@ -159,7 +168,11 @@ def main() -> None:
             with tempfile.TemporaryDirectory() as tmp:
                 results[backend] = run(f"sqlite:///{Path(tmp) / 'w.db'}", args.articles, args.batch, args.shared_sentences)
         else:
-            results[backend] = run(fresh_postgres(), args.articles, args.batch, args.shared_sentences)
+            url = fresh_postgres()
+            try:
+                results[backend] = run(url, args.articles, args.batch, args.shared_sentences)
+            finally:
+                drop_postgres(url)
     print(f"\nwrite stage, {args.articles} distinct articles, batches of {args.batch}\n")
     print("| measure | " + " | ".join(results) + " |")
     print("|---|" + "---:|" * len(results))

@@ -120,3 +120,13 @@ def test_two_processes_share_one_copy(tmp_path: Path) -> None:
         first.kill()
     assert alone > 0
     assert shared < alone * 0.75, (alone, shared)
+
+
+def test_a_second_unpack_of_the_same_model_keeps_the_first(tmp_path: Path) -> None:
+    """Two workers starting together both unpack; the one that renames second uses the first's."""
+    target = tmp_path / "langid-x"
+    langmodel._unpack(langmodel._model_file(), target)
+    first = (target / "ptc.npy").stat().st_mtime_ns
+    langmodel._unpack(langmodel._model_file(), target)  # its rename fails: target exists
+    assert (target / "ptc.npy").stat().st_mtime_ns == first
+    assert [p.name for p in tmp_path.iterdir()] == ["langid-x"]  # no temporary left behind
