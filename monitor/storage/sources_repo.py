@@ -110,15 +110,21 @@ def sync_sources(conn: Connection, specs: Iterable[SourceSpec]) -> None:
             )
 
 
+_STATES = select(*(sources.c[f.name] for f in fields(SourceState))).order_by(sources.c.name)
+_STATES_OF = {  # the names as one parameter: one statement text however many are claimed
+    pg: _STATES.where(member_of(sources.c.name, "b_names", postgres=pg)) for pg in (True, False)
+}
+
+
 def get_states(conn: Connection, names: Sequence[str] | None = None) -> list[SourceState]:
-    query = select(sources).order_by(sources.c.name)
-    if names is not None:
-        query = query.where(sources.c.name.in_(list(names)))
-    known = {f.name for f in fields(SourceState)}
-    return [
-        SourceState(**{k: v for k, v in row._mapping.items() if k in known})
-        for row in conn.execute(query)
-    ]
+    """The states of `names` (every source when None), by name; the columns in the order of
+    SourceState's fields, so a row builds one without a mapping (the claim path runs this for
+    every batch of claimed sources)."""
+    if names is None:
+        rows = conn.execute(_STATES)
+    else:
+        rows = conn.execute(_STATES_OF[is_postgres(conn)], {"b_names": bind(conn, list(names))})
+    return [SourceState(*row) for row in rows]
 
 
 def _dead_owners(conn: Connection, now: datetime) -> list[str]:
