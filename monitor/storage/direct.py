@@ -8,7 +8,8 @@ SQLite) and executes on the DB-API cursor of the same connection, so it joins th
 transaction and savepoints. Driver errors are raised as SQLAlchemy's exceptions
 (``IntegrityError``...), so callers catch what they always did. A statement that needs
 SQLAlchemy at execution time (Python-side column defaults, expanding ``IN`` lists, callable
-parameter values) is simply executed by SQLAlchemy.
+parameter values, Numeric results, labels a named tuple cannot carry, ``text()`` queries that
+return rows) is simply executed by SQLAlchemy.
 """
 
 from __future__ import annotations
