@@ -19,7 +19,8 @@ import httpx
 from monitor.config.models import FetchSettings
 from monitor.errors import FetchError, FetchErrorKind
 from monitor.fetch.aguard import AsyncGuardedBackend
-from monitor.fetch.client import classify, client_options
+from monitor.fetch.client import classify
+from monitor.fetch.exchange import Requester
 from monitor.fetch.h11pool import OriginTransport
 from monitor.fetch.hostpool import PerHostTransport
 from monitor.fetch.response import (
@@ -43,20 +44,12 @@ def _host_transport(settings: FetchSettings, tls: ssl.SSLContext) -> httpx.Async
     )
 
 
-def _guarded_transport(settings: FetchSettings) -> httpx.AsyncBaseTransport:
+def guarded_transport(settings: FetchSettings) -> httpx.AsyncBaseTransport:
+    """The daemon's transport: one pool per host, every connection through the address check."""
     # One TLS context for every host: building one loads the CA bundle (25-80 ms on the event
     # loop, 4 s of a 400-source first cycle when each host's pool built its own).
     tls = httpx.create_ssl_context()
     return PerHostTransport(lambda: _host_transport(settings, tls))
-
-
-def build_async_client(
-    settings: FetchSettings, transport: httpx.AsyncBaseTransport | None = None
-) -> httpx.AsyncClient:
-    """The shared async client; tests pass `transport` (e.g. httpx.MockTransport)."""
-    return httpx.AsyncClient(
-        transport=transport or _guarded_transport(settings), **client_options(settings)
-    )
 
 
 class _StaleConnection(Exception):
@@ -66,8 +59,11 @@ class _StaleConnection(Exception):
 class AsyncFetcher:
     """Fetches URLs within the configured limits; use it from one event loop."""
 
-    def __init__(self, client: httpx.AsyncClient, settings: FetchSettings) -> None:
-        self._client = client
+    def __init__(
+        self, settings: FetchSettings, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
+        """`transport` defaults to `guarded_transport`; tests pass e.g. httpx.MockTransport."""
+        self._requester = Requester(transport or guarded_transport(settings), settings)
         self._settings = settings
         self._global = asyncio.Semaphore(settings.concurrency)
         self._hosts: defaultdict[str, asyncio.Semaphore] = defaultdict(
@@ -86,9 +82,15 @@ class AsyncFetcher:
             await asyncio.sleep(at - now)
 
     async def get(
-        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        again: bool = False,
     ) -> FetchResult:
-        """GET `url`; raise FetchError on any failure, including non-2xx answers."""
+        """GET `url`; raise FetchError on any failure, including non-2xx answers. `again`: the
+        URL is polled again later (a feed)."""
         headers = conditional_headers(etag, last_modified)
         host = (urlsplit(url).hostname or "").lower()
         async with self._global, self._hosts[host]:
@@ -96,11 +98,11 @@ class AsyncFetcher:
             try:
                 async with asyncio.timeout(self._settings.deadline.total_seconds()):
                     try:
-                        return await self._get(url, headers)
+                        return await self._get(url, headers, again)
                     except _StaleConnection:
                         # a kept-alive connection the server had closed: GET is idempotent and
                         # nothing was received, so try once more on a fresh connection
-                        return await self._get(url, headers, retry=False)
+                        return await self._get(url, headers, again, retry=False)
             except FetchError:
                 raise
             except TimeoutError:
@@ -108,12 +110,17 @@ class AsyncFetcher:
             except (httpx.HTTPError, httpx.InvalidURL) as exc:
                 raise classify(exc, url) from None
 
-    async def _get(self, url: str, headers: dict[str, str], retry: bool = True) -> FetchResult:
+    async def _get(
+        self, url: str, headers: dict[str, str], again: bool, retry: bool = True
+    ) -> FetchResult:
         opened = False
         try:
-            async with self._client.stream("GET", url, headers=headers) as response:
-                opened = True
+            response = await self._requester.get(url, headers, again=again)
+            opened = True
+            try:
                 return await self._read(response, url, headers)
+            finally:
+                await response.aclose()
         except (httpx.ReadError, httpx.RemoteProtocolError) as exc:
             if retry and not opened:
                 raise _StaleConnection from exc
@@ -137,4 +144,4 @@ class AsyncFetcher:
         return result(response, b"".join(chunks))
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._requester.aclose()

@@ -35,7 +35,7 @@ from sqlalchemy import Connection, Engine
 from monitor.bounds import bound_entry
 from monitor.config.models import Settings, SourceSpec
 from monitor.errors import FetchError, MonitorError
-from monitor.fetch.aclient import AsyncFetcher, build_async_client
+from monitor.fetch.aclient import AsyncFetcher
 from monitor.fetch.loop import new_fetch_loop
 from monitor.fetch.response import FetchResult
 from monitor.health import PageFacts, observe_fetch, page_facts
@@ -129,7 +129,7 @@ class Pipeline:
 
     async def _setup(self) -> None:
         fetch = self.deps.settings.fetch
-        self._fetcher = AsyncFetcher(build_async_client(fetch, self.deps.fetch_transport), fetch)
+        self._fetcher = AsyncFetcher(fetch, self.deps.fetch_transport)
         self._work_slots = asyncio.Semaphore(self._work_slots_n)
         self._write_slots = asyncio.Semaphore(self._write_slots_n)
 
@@ -244,7 +244,7 @@ class Pipeline:
     async def _fetch(self, url: str, kind: str, **validators: str | None) -> FetchResult:
         started = time.monotonic()
         try:
-            return await self._fetcher.get(url, **validators)
+            return await self._fetcher.get(url, again=kind == "feed", **validators)
         finally:
             self.deps.metrics.fetch_observed(time.monotonic() - started, kind)
             self._progress()

@@ -171,13 +171,22 @@ def claim_due(
         )
         if limit is not None:
             pick = pick.limit(limit)
-        if conn.dialect.name == "postgresql":
-            pick = pick.with_for_update(skip_locked=True)
+        claim: Any
+        if is_postgres(conn):
+            # The candidates picked and locked ONCE, in a materialised CTE. As an `IN
+            # (subquery)` the planner may rescan the subquery for every row of the table (a
+            # nested-loop semi join, chosen when the statistics are thin, e.g. a new database):
+            # measured 0.4-1.4 s per claim at 5,000 sources, and the LIMIT no longer held.
+            picked = (
+                pick.with_for_update(skip_locked=True)
+                .cte("picked")
+                .prefix_with("MATERIALIZED", dialect="postgresql")
+            )
+            claim = update(sources).where(sources.c.name == picked.c.name)
+        else:  # one writer at a time: the subquery and the update see the same rows
+            claim = update(sources).where(sources.c.name.in_(pick.scalar_subquery()), claimable)
         rows = conn.execute(
-            update(sources)
-            .where(sources.c.name.in_(pick.scalar_subquery()), claimable)
-            .values(lease_owner=owner, lease_until=now + lease)
-            .returning(sources.c.name),
+            claim.values(lease_owner=owner, lease_until=now + lease).returning(sources.c.name),
             {"b_names": bind(conn, names)},
         ).scalars()
         return sorted(rows)

@@ -252,12 +252,12 @@ def aget(settings: FetchSettings, url: str, handler: object = None, **validators
     with a mock transport when `handler` is given)."""
     import asyncio
 
-    from monitor.fetch.aclient import AsyncFetcher, build_async_client
+    from monitor.fetch.aclient import AsyncFetcher
     from monitor.fetch.loop import new_fetch_loop
 
     async def run() -> object:
         transport = httpx.MockTransport(handler) if handler is not None else None  # type: ignore[arg-type]
-        fetcher = AsyncFetcher(build_async_client(settings, transport), settings)
+        fetcher = AsyncFetcher(settings, transport)
         try:
             return await fetcher.get(url, **validators)
         finally:

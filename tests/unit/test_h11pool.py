@@ -16,7 +16,8 @@ import httpx
 import pytest
 
 from monitor.config.models import FetchSettings
-from monitor.fetch.aclient import AsyncFetcher, build_async_client
+from monitor.fetch.aclient import AsyncFetcher, guarded_transport
+from monitor.fetch.exchange import Requester
 from monitor.fetch.loop import new_fetch_loop
 
 BIG = b"x" * 300_000
@@ -95,11 +96,17 @@ def run(server: Server, paths: list[str], *, read: bool = True) -> list[tuple[in
 
     async def go() -> list[tuple[int, bytes]]:
         out = []
-        async with build_async_client(settings) as client:
+        requester = Requester(guarded_transport(settings), settings)
+        try:
             for path in paths:
-                async with client.stream("GET", base + path) as response:
+                response = await requester.get(base + path, {})
+                try:
                     body = await response.aread() if read else b""
-                    out.append((response.status_code, body))
+                finally:
+                    await response.aclose()
+                out.append((response.status_code, body))
+        finally:
+            await requester.aclose()
         return out
 
     with asyncio.Runner(loop_factory=new_fetch_loop) as runner:
@@ -135,14 +142,14 @@ def test_the_fetcher_retries_once_on_a_connection_the_server_closed(
     url = f"http://127.0.0.1:{server.server_address[1]}/len"
 
     async def go() -> list[bytes]:
-        fetcher = AsyncFetcher(build_async_client(settings), settings)
+        fetcher = AsyncFetcher(settings)
         try:
             return [(await fetcher.get(url)).body for _ in range(3)]
         finally:
             await fetcher.aclose()
 
     async def go_slowly() -> list[bytes]:  # the server's close has surely arrived each time
-        fetcher = AsyncFetcher(build_async_client(settings), settings)
+        fetcher = AsyncFetcher(settings)
         try:
             bodies = []
             for _ in range(3):
@@ -164,8 +171,11 @@ def test_a_refused_connection_is_an_httpx_connect_error() -> None:
         port = probe.server_address[1]  # closed again below: nothing listens there
 
     async def go() -> None:
-        async with build_async_client(settings) as client:
-            await client.get(f"http://127.0.0.1:{port}/")
+        requester = Requester(guarded_transport(settings), settings)
+        try:
+            await requester.get(f"http://127.0.0.1:{port}/", {})
+        finally:
+            await requester.aclose()
 
     with asyncio.Runner(loop_factory=new_fetch_loop) as runner, pytest.raises(httpx.ConnectError):
         runner.run(go())
@@ -181,10 +191,8 @@ def test_a_redirect_to_another_scheme_is_refused_as_a_bad_url(server: Server) ->
         return httpx.Response(302, headers={"location": f"ftp://127.0.0.1:{port}/len"})
 
     async def go() -> None:
-        client = build_async_client(settings)
         # the first hop answered by a mock, the redirect target goes to the real transport
-        client._transport = _FirstHop(redirect, client._transport)
-        fetcher = AsyncFetcher(client, settings)
+        fetcher = AsyncFetcher(settings, _FirstHop(redirect, guarded_transport(settings)))
         try:
             await fetcher.get("http://127.0.0.1:1/start")
         finally:
