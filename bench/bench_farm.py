@@ -61,6 +61,7 @@ from sqlalchemy import create_engine, text
 from bench.proctree import CpuMeter, PeakRss, database_backends
 from monitor.app import App
 from monitor.config.loader import load_config
+from monitor.gctune import tune as tune_gc
 from tests.e2e.harness import HOOK_SECRET, ROOT, write_config
 from tests.support.postgres import fresh_database
 from tests.support.receivers import WebhookReceiver
@@ -195,6 +196,7 @@ def run_backend(args: argparse.Namespace, database_url: str | None, tmp: Path) -
         app = App(load_config(config, ROOT / "rules"), clock=clock)
         try:
             warm_up(app)
+            tune_gc()  # as `monitor run` does
             for name, publish in cycle_plan(args):
                 if not begin_cycle(cycles, name, publish, port):
                     continue

@@ -16,6 +16,7 @@ from typing import TextIO
 import click
 from sqlalchemy import Engine
 
+from monitor import gctune
 from monitor.app import App
 from monitor.clitypes import DURATION
 from monitor.config.loader import AppConfig, load_config
@@ -118,6 +119,7 @@ def run(obj: CliContext, once: bool) -> None:
     Example: monitor run          (daemon)   ·   monitor run --once   (one cycle, for cron or CI)
     """
     app = obj.app()
+    gctune.tune()
     if once:
         report = app.run_cycle()
         for outcome in report.sources:

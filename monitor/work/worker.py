@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 
+from monitor import gctune
 from monitor.rules import RuleEngine, RuleSet
 from monitor.work import optional, protocol
 from monitor.work.article import Tools, process
@@ -103,6 +104,7 @@ def main(argv: list[str]) -> None:
         prepare_fingerprints=optional.prepare_fingerprints(),
     )
     process(WorkJob(SourceMeta("warm-up"), url="http://warm.invalid/", page=WARM_PAGE), tools)
+    gctune.tune()
     if sys.platform.startswith("linux"):
         limit_memory(memory)
     protocol.write(results, "ready")
