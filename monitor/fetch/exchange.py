@@ -12,6 +12,10 @@ of it, the way httpx does it:
   resolved as httpx does (relative, host-less absolute form, the fragment kept), the Cookie
   header recomputed per hop; more hops raise `httpx.TooManyRedirects`, a bad Location
   `httpx.RemoteProtocolError`, another scheme `httpx.UnsupportedProtocol` (from the transport);
+- credentials in the URL (`https://user:pass@host/feed`) sent as Basic authorization, kept on
+  redirects within the origin (or an http -> https upgrade of it) and dropped beyond it;
+- a URL without scheme or host refused as `httpx.UnsupportedProtocol` (a bad URL, not a DNS
+  failure);
 - one cookie jar for the fetcher's life, as the client had: cookies set by a response (a consent
   redirect, say) are sent back to that site; the jar is only consulted when it holds something
   and a response only parsed when it sets a cookie.
@@ -22,6 +26,8 @@ address check must see the real destination.
 """
 
 from __future__ import annotations
+
+from base64 import b64encode
 
 import httpx
 
@@ -54,6 +60,26 @@ def redirect_url(request: httpx.Request, location: str) -> httpx.URL:
     return url
 
 
+def basic_auth(url: httpx.URL) -> str | None:
+    """The Authorization header for credentials in `url`, as httpx's client builds it."""
+    if not (url.username or url.password):
+        return None
+    return "Basic " + b64encode(f"{url.username}:{url.password}".encode()).decode("ascii")
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    default = {"http": 80, "https": 443}.get(url.scheme)
+    return url.scheme, url.host, url.port or default
+
+
+def keeps_auth(source: httpx.URL, target: httpx.URL) -> bool:
+    """Whether a redirect from `source` to `target` keeps the Authorization header: the same
+    origin, or http -> https on the same host with default ports (httpx's rule)."""
+    return _origin(source) == _origin(target) or (
+        _origin(source) == ("http", target.host, 80) and _origin(target)[::2] == ("https", 443)
+    )
+
+
 class Requester:
     """Sends GETs through `transport` and follows their redirects; one per fetcher."""
 
@@ -81,6 +107,10 @@ class Requester:
         parsed = self._urls.get(url)
         if parsed is None:
             parsed = httpx.URL(url)
+            if not parsed.scheme or not parsed.host:
+                raise httpx.UnsupportedProtocol(
+                    f"{url!r} is missing an 'http://' or 'https://' scheme or a host"
+                )
             if keep:
                 if len(self._urls) >= URL_CACHE_SIZE:
                     self._urls.clear()
@@ -102,7 +132,11 @@ class Requester:
         """The final response of GET `url` (after redirects), body not read yet: the caller
         reads it (`aiter_raw`) and closes it. `again`: the URL will be requested again (a
         feed), so its parsed form is kept."""
-        request = self._request(self._url(url, keep=again), headers)
+        first = self._url(url, keep=again)
+        auth = basic_auth(first)
+        if auth is not None:
+            headers = {**headers, "authorization": auth}
+        request = self._request(first, headers)
         hops = 0
         while True:
             response = await self._transport.handle_async_request(request)
@@ -117,7 +151,10 @@ class Requester:
                     "Exceeded maximum allowed redirects.", request=request
                 )
             hops += 1
-            request = self._request(redirect_url(request, response.headers["location"]), headers)
+            target = redirect_url(request, response.headers["location"])
+            if "authorization" in headers and not keeps_auth(request.url, target):
+                headers = {k: v for k, v in headers.items() if k != "authorization"}
+            request = self._request(target, headers)
 
     async def aclose(self) -> None:
         await self._transport.aclose()

@@ -32,11 +32,18 @@ class FetchResult:
     not_modified: bool = False
 
 
+def _sendable(value: str) -> bool:
+    """A validator that can go back in a request header: printable ASCII. A server may send
+    others (obs-text, control bytes); sending one back would fail every later poll of the
+    source, so such a validator is dropped and the GET is unconditional."""
+    return value.isascii() and value.isprintable()
+
+
 def conditional_headers(etag: str | None, last_modified: str | None) -> dict[str, str]:
     headers = {}
-    if etag:
+    if etag and _sendable(etag):
         headers["if-none-match"] = etag
-    if last_modified:
+    if last_modified and _sendable(last_modified):
         headers["if-modified-since"] = last_modified
     return headers
 

@@ -139,3 +139,40 @@ def test_parsed_urls_are_kept_only_for_requests_made_again_and_the_cache_is_boun
         assert list(requester._urls) == ["https://n.example/feed3"]
 
     asyncio.run(run())
+
+
+def test_credentials_in_the_url_are_sent_within_their_origin_only() -> None:
+    site = Recorder({
+        "/feed": redirect("/moved"),  # same origin: kept
+        "/moved": redirect("https://news.example.org/secure"),  # http -> https upgrade: kept
+        "/secure": redirect("https://cdn.example.net/end"),  # another host: dropped
+        "/back": redirect("https://news.example.org/secure2"),
+    })
+    get(site, "http://us%40er:p%3Ass@news.example.org/feed")
+    auth = [r.headers.get("authorization") for r in site.seen]
+    assert auth[:3] == ["Basic dXNAZXI6cDpzcw=="] * 3 and auth[3] is None
+    assert all(r.headers["host"].endswith(("example.org", "example.net")) for r in site.seen)
+    site.seen.clear()
+    get(site, "https://news.example.org:8443/x")
+    assert "authorization" not in site.seen[0].headers
+    # once dropped it stays dropped, even back on the original host
+    site.seen.clear()
+    get(site, "https://u:p@cdn.example.net/back")
+    assert [r.headers.get("authorization") is not None for r in site.seen] == [True, False]
+
+
+def test_the_auth_rule_matches_httpx() -> None:
+    from monitor.fetch.exchange import keeps_auth
+
+    u = httpx.URL
+    assert keeps_auth(u("http://a.org/x"), u("http://a.org:80/y"))
+    assert keeps_auth(u("http://a.org/x"), u("https://a.org/y"))
+    assert not keeps_auth(u("https://a.org/x"), u("http://a.org/y"))
+    assert not keeps_auth(u("http://a.org:8080/x"), u("https://a.org/y"))
+    assert not keeps_auth(u("http://a.org/x"), u("https://b.org/y"))
+
+
+@pytest.mark.parametrize("url", ["http://", "http:///feed", "feed.xml", "//host/feed"])
+def test_a_url_without_scheme_or_host_is_refused_as_a_bad_url(url: str) -> None:
+    with pytest.raises(httpx.UnsupportedProtocol):
+        get(Recorder({}), url)

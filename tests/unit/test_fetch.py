@@ -435,3 +435,18 @@ def test_fetch_loop_is_uvloop_unless_asyncio_is_asked_for(monkeypatch: pytest.Mo
     loop = new_fetch_loop()
     assert isinstance(loop, asyncio.BaseEventLoop) and not isinstance(loop, uvloop.Loop)
     loop.close()
+
+
+@pytest.mark.parametrize("etag", ['"\u00e9t\u00e9"', 'W/"x\x00y"', '"a\tb"'])
+def test_a_validator_that_cannot_be_sent_back_makes_the_get_unconditional(etag: str) -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, content=b"ok")
+
+    got = aget(FetchSettings(), "https://n.example/feed", handler, etag=etag,
+               last_modified="Thu, 28 May 2026 21:26:40 GMT")
+    assert got.body == b"ok"  # type: ignore[attr-defined]
+    assert "if-none-match" not in seen[0].headers
+    assert seen[0].headers["if-modified-since"] == "Thu, 28 May 2026 21:26:40 GMT"
