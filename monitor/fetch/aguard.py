@@ -35,6 +35,8 @@ async def _resolve(host: str, port: int) -> list[str]:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
         raise httpcore.ConnectError(f"cannot resolve host: {exc.strerror}") from None
+    except UnicodeError as exc:  # a name IDNA cannot encode, e.g. an empty label ("a..b")
+        raise httpcore.ConnectError(f"cannot resolve host: {exc}") from None
     return [str(info[4][0]) for info in infos]
 
 

@@ -450,3 +450,9 @@ def test_a_validator_that_cannot_be_sent_back_makes_the_get_unconditional(etag: 
     assert got.body == b"ok"  # type: ignore[attr-defined]
     assert "if-none-match" not in seen[0].headers
     assert seen[0].headers["if-modified-since"] == "Thu, 28 May 2026 21:26:40 GMT"
+
+
+def test_a_host_name_idna_cannot_encode_is_a_dns_failure() -> None:
+    with pytest.raises(FetchError) as caught:
+        aget(FetchSettings(), "http://a..b/")
+    assert caught.value.kind is FetchErrorKind.DNS
