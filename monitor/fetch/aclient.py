@@ -20,7 +20,7 @@ from monitor.config.models import FetchSettings
 from monitor.errors import FetchError, FetchErrorKind
 from monitor.fetch.aguard import AsyncGuardedBackend
 from monitor.fetch.client import classify
-from monitor.fetch.exchange import Requester
+from monitor.fetch.exchange import BadRedirect, Requester
 from monitor.fetch.h11pool import OriginTransport
 from monitor.fetch.hostpool import PerHostTransport
 from monitor.fetch.response import (
@@ -122,7 +122,7 @@ class AsyncFetcher:
             finally:
                 await response.aclose()
         except (httpx.ReadError, httpx.RemoteProtocolError) as exc:
-            if retry and not opened:
+            if retry and not opened and not isinstance(exc, BadRedirect):
                 raise _StaleConnection from exc
             raise
 

@@ -18,7 +18,9 @@ of it, the way httpx does it:
   failure);
 - one cookie jar for the fetcher's life, as the client had: cookies set by a response (a consent
   redirect, say) are sent back to that site; the jar is only consulted when it holds something
-  and a response only parsed when it sets a cookie.
+  and a response only parsed when it sets a cookie. Unlike the client's, the jar is bounded
+  (`MAX_COOKIES`) and a cookie that cannot be sent back (control characters, non-ASCII) is
+  left out of the request rather than failing every later request to its site.
 
 The parsed URLs of requests marked `again` (the feeds polled every cycle) are kept, so a feed's
 URL is parsed once rather than every poll. Environment proxies are not used: the connect-time
@@ -28,6 +30,7 @@ address check must see the real destination.
 from __future__ import annotations
 
 from base64 import b64encode
+from contextlib import suppress
 
 import httpx
 
@@ -36,7 +39,12 @@ from monitor.fetch.decode import ACCEPT_ENCODING
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 URL_CACHE_SIZE = 20_000  # parsed feed URLs kept (about 1 KB each); cleared when full
+MAX_COOKIES = 2_000  # the jar of a months-long daemon: expired ones dropped, then all of them
 _NO_BODY = httpx.ByteStream(b"")  # a GET's body; given, so httpx adds no headers of its own
+
+
+class BadRedirect(httpx.RemoteProtocolError):
+    """A redirect whose Location is no URL (not a lost connection: never retried)."""
 
 
 def _is_redirect(response: httpx.Response) -> bool:
@@ -48,9 +56,7 @@ def redirect_url(request: httpx.Request, location: str) -> httpx.URL:
     try:
         url = httpx.URL(location)
     except httpx.InvalidURL as exc:
-        raise httpx.RemoteProtocolError(
-            f"Invalid URL in location header: {exc}.", request=request
-        ) from None
+        raise BadRedirect(f"Invalid URL in location header: {exc}.", request=request) from None
     if url.scheme and not url.host:  # "https:/path", a malformed absolute form
         url = url.copy_with(host=request.url.host)
     if url.is_relative_url:
@@ -123,8 +129,20 @@ class Requester:
             "GET", url, headers=headers, stream=_NO_BODY, extensions={"timeout": self._timeout}
         )
         if self.cookies.jar:
-            self.cookies.set_cookie_header(request)
+            with suppress(UnicodeError):  # a cookie that cannot go back in a header is not sent
+                self.cookies.set_cookie_header(request)
+            cookie = request.headers.get("cookie")
+            if cookie is not None and not (cookie.isascii() and cookie.isprintable()):
+                del request.headers["cookie"]  # control characters: h11 would refuse it
         return request
+
+    def _keep_cookies(self, response: httpx.Response) -> None:
+        self.cookies.extract_cookies(response)
+        jar = self.cookies.jar
+        if len(jar) > MAX_COOKIES:
+            jar.clear_expired_cookies()
+            if len(jar) > MAX_COOKIES:  # a site minting new cookie names: start afresh
+                jar.clear()
 
     async def get(
         self, url: str, headers: dict[str, str], *, again: bool = False
@@ -142,7 +160,7 @@ class Requester:
             response = await self._transport.handle_async_request(request)
             response.request = request
             if "set-cookie" in response.headers:
-                self.cookies.extract_cookies(response)
+                self._keep_cookies(response)
             if not _is_redirect(response):
                 return response
             await response.aclose()

@@ -176,3 +176,52 @@ def test_the_auth_rule_matches_httpx() -> None:
 def test_a_url_without_scheme_or_host_is_refused_as_a_bad_url(url: str) -> None:
     with pytest.raises(httpx.UnsupportedProtocol):
         get(Recorder({}), url)
+
+
+def test_a_cookie_that_cannot_be_sent_back_is_left_out() -> None:
+    raw = "v=\u00e9t\u00e9; Path=/".encode()  # obs-text, as a server may send it
+    site = Recorder({"/set": httpx.Response(200, headers=[(b"set-cookie", raw)])})
+    _, _, requester = get(site, "https://n.example/set")
+
+    async def again() -> None:
+        response = await requester.get("https://n.example/next", {})
+        await response.aclose()
+
+    assert len(requester.cookies.jar) == 1  # kept, but it cannot be sent back as it is
+    asyncio.run(again())
+    assert "cookie" not in site.seen[1].headers
+
+
+def test_the_cookie_jar_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(exchange, "MAX_COOKIES", 3)
+    n = iter(range(100))
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"set-cookie": f"c{next(n)}=1; Path=/"})
+
+    requester = Requester(httpx.MockTransport(handler), FetchSettings())
+
+    async def run() -> list[int]:
+        sizes = []
+        for _ in range(8):
+            response = await requester.get("https://n.example/", {})
+            await response.aclose()
+            sizes.append(len(requester.cookies.jar))
+        return sizes
+
+    assert max(asyncio.run(run())) <= 3
+
+
+def test_a_bad_location_is_not_retried_as_a_lost_connection() -> None:
+    from monitor.errors import FetchError
+    from tests.unit.test_fetch import aget
+
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request.url.path)
+        return httpx.Response(302, headers={"location": "http://[::1"})
+
+    with pytest.raises(FetchError):
+        aget(FetchSettings(), "https://n.example/a", handler)
+    assert calls == ["/a"]
