@@ -58,6 +58,7 @@ from monitor.sources import SourceRead, SourceReader, reader_for
 from monitor.sources.feed import FeedReader
 from monitor.storage import sources_repo
 from monitor.storage.db import READ_ONLY
+from monitor.storage.pgstats import StatsKeeper
 from monitor.storage.sources_repo import SourceState
 from monitor.work import FeedJob
 
@@ -113,7 +114,12 @@ class Pipeline:
         self._thread = threading.Thread(target=self._loop.run_forever, name="fetch", daemon=True)
         self._db = ThreadPoolExecutor(max_workers=2, thread_name_prefix="db-read")
         self._parse = ThreadPoolExecutor(max_workers=2, thread_name_prefix="parse")
-        self.writer = Writer(deps.engine, on_commit=self._progress)
+        stats = StatsKeeper(deps.engine) if deps.engine.dialect.name == "postgresql" else None
+        self.writer = Writer(
+            deps.engine,
+            on_commit=self._progress,
+            after_commit=stats.maybe_refresh if stats is not None else None,
+        )
         self._write_ctx = WriteContext(
             deps.grouper, deps.route_for, deps.clock, deps.settings.bounds
         )

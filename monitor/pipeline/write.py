@@ -126,10 +126,20 @@ class _Job:
 class Writer:
     """The single writer thread; `submit` returns a future resolved after the commit."""
 
-    def __init__(self, engine: Engine, *, batch: int = 200, on_commit: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        batch: int = 200,
+        on_commit: Callable[[], None],
+        after_commit: Callable[[], None] | None = None,
+    ) -> None:
+        """`on_commit` reports progress; `after_commit` is housekeeping run on this thread after
+        each commit, once the batch's results are handed back (e.g. `pgstats.StatsKeeper`)."""
         self._engine = engine
         self._batch = batch
         self._on_commit = on_commit
+        self._after_commit = after_commit
         self._queue: queue.Queue[_Job | None] = queue.Queue()
         self._thread = threading.Thread(target=self._loop, name="writer", daemon=True)
         self.committed = 0
@@ -186,6 +196,8 @@ class Writer:
                 job.future.set_result(value)
             else:
                 job.future.set_exception(error)
+        if self._after_commit is not None:
+            self._after_commit()
 
     def _all_at_once(self, jobs: list[_Job]) -> list[tuple[_Job, Any, Exception | None]] | None:
         """The usual case: every job succeeds, one transaction, no savepoints (two round trips
