@@ -319,7 +319,7 @@ class DedupIndex(StoryLinks):
         story_id: int,
         reason: str,
     ) -> None:
-        sql.INSERT_DOCUMENT.run(
+        sql.INSERT_DOCUMENT.later(
             conn,
             {
                 "article_id": p.item.article_id,

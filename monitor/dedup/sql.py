@@ -225,7 +225,7 @@ def insert_fingerprints(conn: sa.Connection, article_id: int, hashes: Sequence[i
     if not hashes:
         return
     statement = _PG_FINGERPRINTS if is_postgres(conn) else _SQLITE_FINGERPRINTS
-    statement.run(conn, {"b_hashes": bind(conn, hashes), "b_article": article_id})
+    statement.later(conn, {"b_hashes": bind(conn, hashes), "b_article": article_id})
 
 
 def insert_keys(
@@ -243,7 +243,7 @@ def insert_keys(
         "b_story": story_id,
         "b_published": published_at,
     }
-    (_PG_KEYS if is_postgres(conn) else _SQLITE_KEYS).run(conn, params)
+    (_PG_KEYS if is_postgres(conn) else _SQLITE_KEYS).later(conn, params)
 
 
 def add_counts(conn: sa.Connection, keys: Mapping[str, int]) -> None:
@@ -255,7 +255,7 @@ def add_counts(conn: sa.Connection, keys: Mapping[str, int]) -> None:
         "b_keys": bind(conn, [k for k, _ in ordered]),
         "b_counts": bind(conn, [n for _, n in ordered]),
     }
-    (_PG_COUNTS if is_postgres(conn) else _SQLITE_COUNTS).run(conn, params)
+    (_PG_COUNTS if is_postgres(conn) else _SQLITE_COUNTS).later(conn, params)
     if any(n < 0 for n in keys.values()):
         conn.execute(_DROP_EMPTY_COUNTS)
 

@@ -246,7 +246,7 @@ def hit_rank(hit: StoryHit) -> tuple[float, int]:
 
 
 def touch_story(conn: sa.Connection, story_id: int, seen_at: datetime) -> None:
-    sql.TOUCH_STORY.run(conn, {"b_story": story_id, "b_seen": seen_at})
+    sql.TOUCH_STORY.later(conn, {"b_story": story_id, "b_seen": seen_at})
 
 
 def utc(moment: datetime) -> datetime:

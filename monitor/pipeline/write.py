@@ -30,6 +30,7 @@ from monitor.delivery.outbox import enqueue
 from monitor.pipeline.model import AlertRoute, Worked, Written
 from monitor.pipeline.stages import alert_payload
 from monitor.storage import articles_repo as repo
+from monitor.storage.direct import deferring, flush
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -65,8 +66,9 @@ def group(
         "fetched": article.fetched_at,
         "source": article.source,
     }
-    decision = grouper.classify(conn, DedupInput(**fields, fingerprints=prepared, fresh=True))
+    # read first: the index's writes are deferred (sent in one round trip) until the next read
     same_url = repo.find_by_canonical_url(conn, article.canonical_url, article_id)
+    decision = grouper.classify(conn, DedupInput(**fields, fingerprints=prepared, fresh=True))
     if decision.copy_of is None and same_url is not None and same_url["story_id"] is not None:
         original = int(same_url["copy_of"] or same_url["id"])
         return DedupResult(
@@ -205,8 +207,8 @@ class Writer:
         if len(jobs) == 1:
             return None
         try:
-            with self._engine.begin() as conn:
-                return [(job, job.run(conn), None) for job in jobs]
+            with self._engine.begin() as conn, deferring(conn):
+                return [(job, _run(job, conn), None) for job in jobs]
         except Exception:  # noqa: BLE001 - retried job by job below
             return None
 
@@ -216,11 +218,11 @@ class Writer:
         """Each job in its own SAVEPOINT: a failing one is rolled back alone and reported."""
         results: list[tuple[_Job, Any, Exception | None]] = []
         try:
-            with self._engine.begin() as conn:
+            with self._engine.begin() as conn, deferring(conn):
                 for job in jobs:
                     try:
                         with conn.begin_nested():
-                            results.append((job, job.run(conn), None))
+                            results.append((job, _run(job, conn), None))
                     except Exception as exc:  # noqa: BLE001 - one bad article is rolled back alone
                         results.append((job, None, exc))
         except Exception as exc:  # noqa: BLE001 - the commit failed: nothing of the batch is stored
@@ -229,3 +231,11 @@ class Writer:
                 job.future.set_exception(exc)
             return None
         return results
+
+
+def _run(job: _Job, conn: Connection) -> Any:
+    """The job, and the writes it deferred (sent before the job counts as done, so that an
+    error in them is the job's own)."""
+    value = job.run(conn)
+    flush(conn)
+    return value

@@ -91,7 +91,7 @@ def find_by_canonical_url(conn: Connection, url: str, exclude_id: int) -> Mappin
 
 
 def set_grouping(conn: Connection, article_id: int, *, story_id: int, copy_of: int | None) -> None:
-    _SET_GROUPING.run(conn, {"b_id": article_id, "b_story": story_id, "b_copy": copy_of})
+    _SET_GROUPING.later(conn, {"b_id": article_id, "b_story": story_id, "b_copy": copy_of})
 
 
 def record_match(

@@ -16,6 +16,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from monitor.errors import MonitorError
+from monitor.storage import direct
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 MIGRATION_LOCK = 0x6E6D6F6E  # "nmon": the advisory lock held while migrating
@@ -82,13 +83,17 @@ def create_db_engine(url: str, *, pool_size: int = 5, busy_timeout: float = 30.0
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     if busy_timeout < 30:  # a health check: do not wait long for a busy server either
-        return create_engine(
+        engine = create_engine(
             parsed,
             pool_pre_ping=True,
             connect_args={"connect_timeout": max(int(busy_timeout), 1)},
             **sizing,
         )
-    return create_engine(parsed, pool_pre_ping=True, **sizing)
+    else:
+        engine = create_engine(parsed, pool_pre_ping=True, **sizing)
+    if engine.dialect.name == "postgresql":
+        direct.install(engine)  # deferred writes stay in order (monitor.storage.direct)
+    return engine
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -10,21 +10,31 @@ transaction and savepoints. Driver errors are raised as SQLAlchemy's exceptions
 SQLAlchemy at execution time (Python-side column defaults, expanding ``IN`` lists, callable
 parameter values, Numeric results, labels a named tuple cannot carry, ``text()`` queries that
 return rows) is simply executed by SQLAlchemy.
+
+On PostgreSQL, inside :func:`deferring` (the writer's transactions), the statements whose result
+nobody reads (`Direct.later`: the dedup index's inserts, the article's grouping) are queued and
+sent together in one round trip before the next statement; each was a round trip of its own,
+and the writer waited for the GIL again after each.
 """
 
 from __future__ import annotations
 
 from collections import namedtuple
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from keyword import iskeyword
 from typing import Any, cast
 from weakref import WeakKeyDictionary
 
 import sqlalchemy as sa
+from sqlalchemy import event
 from sqlalchemy.engine.interfaces import Dialect
 from sqlalchemy.engine.util import TransactionalContext
 from sqlalchemy.sql.compiler import SQLCompiler
+
+from monitor.storage.listparam import is_postgres
 
 Processor = Callable[[Any], Any]
 
@@ -122,6 +132,17 @@ class Direct:
             return int(conn.execute(self.statement, dict(params)).rowcount)
         return int(self._execute(conn, plan, params, fetch=False))
 
+    def later(self, conn: sa.Connection, params: Mapping[str, Any]) -> None:
+        """Run the statement, whose result nobody reads, now or, inside :func:`deferring` on
+        PostgreSQL, with the next statement this connection runs (see :func:`flush`)."""
+        pending = _PENDING.get(conn)
+        plan = self._plan_for(conn, params) if pending is not None else None
+        if pending is None or plan is None:
+            self.run(conn, params)
+        else:
+            _check_transaction(conn)  # begins one, as running it would: its COMMIT sends it
+            pending.append((plan, params))
+
     @staticmethod
     def _execute(
         conn: sa.Connection, plan: _Plan, params: Mapping[str, Any], *, fetch: bool
@@ -130,22 +151,13 @@ class Direct:
         SQLAlchemy's own (`Connection._execute_context`, `_handle_dbapi_exception`): a closed
         or rolled-back transaction is refused, a first statement begins one, errors become
         SQLAlchemy's exceptions and a lost connection is invalidated."""
-        if (conn._transaction and not conn._transaction.is_active) or (
-            conn._nested_transaction and not conn._nested_transaction.is_active
-        ):
-            conn._invalid_transaction()
-        elif conn._trans_context_manager:
-            TransactionalContext._trans_ctx_check(conn)
-        if conn._transaction is None:
-            conn._autobegin()  # BEGIN IMMEDIATE on SQLite, through the engine's "begin" event
+        if _PENDING.get(conn):
+            flush(conn)
+        _check_transaction(conn)
         bound: Any = params
         cursor = None
         try:
-            values = {**plan.fixed, **params} if plan.fixed else dict(params)
-            for name, proc in plan.binds:
-                if name in values:
-                    values[name] = proc(values[name])
-            bound = values if plan.positional is None else [values[n] for n in plan.positional]
+            bound = _bound(plan, params)
             dbapi = conn.connection.dbapi_connection
             assert dbapi is not None
             cursor = dbapi.cursor()
@@ -157,3 +169,103 @@ class Direct:
         finally:
             if cursor is not None:
                 cursor.close()
+
+
+def _check_transaction(conn: sa.Connection) -> None:
+    if (conn._transaction and not conn._transaction.is_active) or (
+        conn._nested_transaction and not conn._nested_transaction.is_active
+    ):
+        conn._invalid_transaction()
+    elif conn._trans_context_manager:
+        TransactionalContext._trans_ctx_check(conn)
+    if conn._transaction is None:
+        conn._autobegin()  # BEGIN IMMEDIATE on SQLite, through the engine's "begin" event
+
+
+def _bound(plan: _Plan, params: Mapping[str, Any]) -> Any:
+    values = {**plan.fixed, **params} if plan.fixed else dict(params)
+    for name, proc in plan.binds:
+        if name in values:
+            values[name] = proc(values[name])
+    return values if plan.positional is None else [values[n] for n in plan.positional]
+
+
+# ------------------------------------------------------------------- deferred writes (PostgreSQL)
+
+# the statements `Direct.later` queued, per connection (this checkout, not the pooled DB-API
+# connection: an invalidated connection cannot even be asked for its `info`)
+_PENDING: WeakKeyDictionary[sa.Connection, list[tuple[_Plan, Mapping[str, Any]]]] = (
+    WeakKeyDictionary()
+)
+
+
+@contextmanager
+def deferring(conn: sa.Connection) -> Iterator[None]:
+    """Within the block, `Direct.later` queues its statements on a PostgreSQL connection; they
+    are sent together, in one round trip (psycopg's pipeline mode), before the next statement
+    the connection runs (ours, SQLAlchemy's, SAVEPOINT/RELEASE, COMMIT: see `install`), at
+    :func:`flush`, or when the block ends. A rollback, or an exception out of the block, drops
+    them. Elsewhere (SQLite, no pipeline support) a no-op."""
+    if not (is_postgres(conn) and _pipelines()):
+        yield
+        return
+    _PENDING[conn] = []
+    try:
+        yield
+        flush(conn)  # the block ended normally: nothing it deferred is left behind
+    finally:
+        _PENDING.pop(conn, None)
+
+
+def flush(conn: sa.Connection) -> None:
+    """Send the queued statements in one pipeline and wait for them; the first error is raised
+    as SQLAlchemy's exception (the rest of the pipeline was not run)."""
+    pending = _PENDING.get(conn)
+    if not pending:
+        return
+    items = list(pending)
+    pending.clear()
+    _check_transaction(conn)
+    dbapi: Any = conn.connection.dbapi_connection
+    cursors = []
+    texts = "; ".join(plan.sql for plan, _ in items)
+    try:
+        with dbapi.pipeline():
+            for plan, params in items:
+                cursor = dbapi.cursor()
+                cursors.append(cursor)
+                Direct.executed += 1
+                cursor.execute(plan.sql, _bound(plan, params))
+    except BaseException as exc:  # noqa: BLE001 - SQLAlchemy's handler re-raises every one
+        conn._handle_dbapi_exception(exc, texts, None, None, None)
+    finally:
+        for cursor in cursors:
+            cursor.close()
+
+
+def install(engine: sa.Engine) -> None:
+    """Keep deferred statements in order on `engine`: flushed before SQLAlchemy runs anything
+    else on the connection and before COMMIT, dropped on ROLLBACK (to a savepoint too)."""
+
+    def before(conn: sa.Connection, *_: Any) -> None:
+        if _PENDING.get(conn):
+            flush(conn)
+
+    def drop(conn: sa.Connection, *_: Any) -> None:
+        pending = _PENDING.get(conn)
+        if pending:
+            pending.clear()
+
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "commit", before)
+    event.listen(engine, "rollback", drop)
+    event.listen(engine, "rollback_savepoint", drop)
+
+
+@lru_cache(maxsize=1)
+def _pipelines() -> bool:
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - PostgreSQL needs psycopg
+        return False
+    return bool(psycopg.Pipeline.is_supported())

@@ -1,0 +1,94 @@
+"""Deferred writes (`Direct.later` inside `deferring`): on PostgreSQL they are sent together
+before the next statement of the connection, whoever runs it, and at COMMIT; a rollback (to a
+savepoint too) drops them; an error in one is raised as SQLAlchemy's. On SQLite they run at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from monitor.storage.db import open_database
+from monitor.storage.direct import Direct, deferring, flush
+
+metadata = sa.MetaData()
+items = sa.Table(
+    "deferred_items",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("name", sa.String, nullable=False),
+)
+ADD = Direct(items.insert().values(id=sa.bindparam("b_id"), name=sa.bindparam("b_name")))
+RENAME = Direct(
+    items.update().where(items.c.id == sa.bindparam("b_id")).values(name=sa.bindparam("b_name"))
+)
+NAMES = Direct(sa.select(items.c.id, items.c.name).order_by(items.c.id))
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[sa.Engine]:
+    engine = open_database(db_url)
+    metadata.create_all(engine)
+    yield engine
+    metadata.drop_all(engine)
+    engine.dispose()
+
+
+def _names(engine: sa.Engine) -> list[tuple[int, str]]:
+    with engine.connect() as conn:
+        return [(r.id, r.name) for r in NAMES.rows(conn, {})]
+
+
+def test_deferred_writes_run_in_order_before_any_later_statement(engine: sa.Engine) -> None:
+    postgres = engine.dialect.name == "postgresql"
+    with engine.begin() as conn, deferring(conn):
+        before = Direct.executed
+        ADD.later(conn, {"b_id": 1, "b_name": "a"})
+        RENAME.later(conn, {"b_id": 1, "b_name": "b"})
+        assert Direct.executed - before == (0 if postgres else 2)  # queued on PostgreSQL
+        assert [(r.id, r.name) for r in NAMES.rows(conn, {})] == [(1, "b")]  # ours
+        ADD.later(conn, {"b_id": 2, "b_name": "c"})
+        assert conn.execute(sa.select(sa.func.count()).select_from(items)).scalar() == 2  # theirs
+        ADD.later(conn, {"b_id": 3, "b_name": "d"})  # sent as the block ends
+    assert _names(engine) == [(1, "b"), (2, "c"), (3, "d")]
+
+
+def test_a_rollback_to_a_savepoint_drops_what_was_deferred_inside_it(engine: sa.Engine) -> None:
+    with engine.begin() as conn, deferring(conn):
+        ADD.later(conn, {"b_id": 1, "b_name": "kept"})
+        with pytest.raises(RuntimeError), conn.begin_nested():  # SAVEPOINT: sends the first
+            ADD.later(conn, {"b_id": 2, "b_name": "dropped"})
+            raise RuntimeError("the job failed")
+        flush(conn)
+    assert _names(engine) == [(1, "kept")]
+
+
+def test_an_error_in_a_deferred_write_is_raised_as_sqlalchemys(engine: sa.Engine) -> None:
+    with pytest.raises(IntegrityError), engine.begin() as conn, deferring(conn):
+        ADD.later(conn, {"b_id": 1, "b_name": "a"})
+        ADD.later(conn, {"b_id": 1, "b_name": "same key"})
+        flush(conn)
+    assert _names(engine) == []  # the transaction was rolled back whole
+    with engine.begin() as conn, deferring(conn):  # the connection is usable again
+        ADD.later(conn, {"b_id": 5, "b_name": "e"})
+    assert _names(engine) == [(5, "e")]
+
+
+def test_outside_deferring_a_later_write_runs_at_once(engine: sa.Engine) -> None:
+    with engine.begin() as conn:
+        before = Direct.executed
+        ADD.later(conn, {"b_id": 1, "b_name": "a"})
+        assert Direct.executed - before == 1
+
+
+def test_a_commit_inside_the_block_sends_what_was_deferred(engine: sa.Engine) -> None:
+    with engine.connect() as conn, deferring(conn):
+        ADD.later(conn, {"b_id": 1, "b_name": "a"})
+        conn.commit()
+        assert _names(engine) == [(1, "a")]  # seen from another connection: committed
+        ADD.later(conn, {"b_id": 2, "b_name": "b"})
+        conn.rollback()
+    assert _names(engine) == [(1, "a")]
