@@ -80,10 +80,17 @@ class DedupIndex(StoryLinks):
 
     # ----------------------------------------------------------------------------------- calls
 
-    def classify(self, conn: sa.Connection, item: DedupInput) -> DedupResult:
-        """Decide whether `item` is a copy and which story it belongs to; record it."""
+    def lock(self, conn: sa.Connection) -> None:
+        """Serialise classification with other replicas until this transaction ends (PostgreSQL's
+        advisory lock, taken once per transaction; SQLite's single writer does it by itself).
+        `classify` takes it too; a caller that reads what classification depends on first
+        takes it before that read."""
         if conn.dialect.name == "postgresql":
             _hold_lock(conn)
+
+    def classify(self, conn: sa.Connection, item: DedupInput) -> DedupResult:
+        """Decide whether `item` is a copy and which story it belongs to; record it."""
+        self.lock(conn)
         if not item.fresh:
             known = sql.KNOWN.first(conn, {"b_article": item.article_id})
             if known is not None:

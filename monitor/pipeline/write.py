@@ -39,6 +39,8 @@ T = TypeVar("T")
 class Grouper(Protocol):
     """What the write stage needs from deduplication (see monitor.dedup.DedupIndex)."""
 
+    def lock(self, conn: Connection) -> None: ...
+
     def classify(self, conn: Connection, item: DedupInput) -> DedupResult: ...
 
     def story_ids(self, conn: Connection, story_id: int) -> list[int]: ...
@@ -66,7 +68,10 @@ def group(
         "fetched": article.fetched_at,
         "source": article.source,
     }
-    # read first: the index's writes are deferred (sent in one round trip) until the next read
+    # read before classifying (the index's writes are deferred, sent in one round trip, until
+    # the next read), but under the classification lock, so that it sees what another replica
+    # committed before us
+    grouper.lock(conn)
     same_url = repo.find_by_canonical_url(conn, article.canonical_url, article_id)
     decision = grouper.classify(conn, DedupInput(**fields, fingerprints=prepared, fresh=True))
     if decision.copy_of is None and same_url is not None and same_url["story_id"] is not None:

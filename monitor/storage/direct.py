@@ -206,8 +206,8 @@ def deferring(conn: sa.Connection) -> Iterator[None]:
     the connection runs (ours, SQLAlchemy's, SAVEPOINT/RELEASE, COMMIT: see `install`), at
     :func:`flush`, or when the block ends. A rollback, or an exception out of the block, drops
     them. Elsewhere (SQLite, no pipeline support) a no-op."""
-    if not (is_postgres(conn) and _pipelines()):
-        yield
+    if not (is_postgres(conn) and _pipelines()) or conn in _PENDING:
+        yield  # nothing to defer, or an enclosing block already defers (and flushes)
         return
     _PENDING[conn] = []
     try:
@@ -251,13 +251,26 @@ def install(engine: sa.Engine) -> None:
         if _PENDING.get(conn):
             flush(conn)
 
+    def before_commit(conn: sa.Connection) -> None:
+        if not _PENDING.get(conn):
+            return
+        try:
+            flush(conn)
+        except Exception:
+            # SQLAlchemy neither commits nor rolls back when this event raises; the server's
+            # transaction is aborted, so end it here or the pool gets the connection back so
+            # (the next checkout's ping would fail)
+            if not conn.invalidated and conn.connection.dbapi_connection is not None:
+                conn.connection.dbapi_connection.rollback()
+            raise
+
     def drop(conn: sa.Connection, *_: Any) -> None:
         pending = _PENDING.get(conn)
         if pending:
             pending.clear()
 
     event.listen(engine, "before_cursor_execute", before)
-    event.listen(engine, "commit", before)
+    event.listen(engine, "commit", before_commit)
     event.listen(engine, "rollback", drop)
     event.listen(engine, "rollback_savepoint", drop)
 

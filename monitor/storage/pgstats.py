@@ -11,13 +11,16 @@ these tables are stale, and analyses those at once (`ANALYZE (SKIP_LOCKED)`: a t
 replica is analysing is left to it).
 A table is stale when it holds at least `MIN_ROWS` live rows and was never analysed or has
 doubled since (`pg_class.reltuples`, the count its statistics were taken at): that is at each
-doubling of a young table, a handful of times; past that autovacuum keeps up.
+doubling of a young table, a handful of times; past that autovacuum keeps up. Tables the
+monitor's role does not own are left alone (ANALYZE would skip them with a warning, and they
+would look stale at every check).
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 
 import sqlalchemy as sa
@@ -39,6 +42,7 @@ _STALE = sa.text(
     "SELECT s.relname FROM pg_stat_user_tables AS s JOIN pg_class AS c ON c.oid = s.relid "
     "WHERE s.schemaname = current_schema() AND s.relname = ANY(:tables) "
     "AND s.n_live_tup >= :least AND (c.reltuples < 0 OR s.n_live_tup >= 2 * c.reltuples) "
+    "AND pg_has_role(c.relowner, 'USAGE') "  # ANALYZE skips (with a warning) what we do not own
     "ORDER BY s.relname"
 )
 
@@ -57,7 +61,7 @@ class StatsKeeper:
         self._every = every
         self._clock = clock
         self._next = clock()
-        self.analysed: list[str] = []  # tables analysed so far, in order (for tests and logs)
+        self.analysed: deque[str] = deque(maxlen=100)  # the latest tables analysed, in order
 
     def maybe_refresh(self) -> None:
         """Check (at most every `every` seconds) and analyse; never raises."""

@@ -92,3 +92,29 @@ def test_a_commit_inside_the_block_sends_what_was_deferred(engine: sa.Engine) ->
         ADD.later(conn, {"b_id": 2, "b_name": "b"})
         conn.rollback()
     assert _names(engine) == [(1, "a")]
+
+
+def test_a_nested_block_keeps_what_the_outer_one_deferred(engine: sa.Engine) -> None:
+    with engine.begin() as conn, deferring(conn):
+        ADD.later(conn, {"b_id": 1, "b_name": "outer"})
+        with deferring(conn):
+            ADD.later(conn, {"b_id": 2, "b_name": "inner"})
+        ADD.later(conn, {"b_id": 3, "b_name": "outer again"})
+    assert _names(engine) == [(1, "outer"), (2, "inner"), (3, "outer again")]
+
+
+@pytest.mark.postgres
+def test_a_failed_commit_leaves_no_broken_connection_in_the_pool(pg_url: str) -> None:
+    """(PostgreSQL: SQLite runs the second insert at once, and it fails there.)"""
+    engine = open_database(pg_url)
+    metadata.create_all(engine)
+    with engine.connect() as conn, deferring(conn):
+        ADD.later(conn, {"b_id": 1, "b_name": "a"})
+        ADD.later(conn, {"b_id": 1, "b_name": "same key"})
+        with pytest.raises(IntegrityError):
+            conn.commit()
+    for _ in range(3):  # every pooled connection answers
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT 1")).scalar() == 1
+    assert _names(engine) == []
+    engine.dispose()

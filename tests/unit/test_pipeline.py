@@ -40,6 +40,9 @@ class FlakyGrouper:
     def __init__(self) -> None:
         self.broken = True
 
+    def lock(self, conn: Connection) -> None:
+        pass  # one process, SQLite: nothing to serialise
+
     def classify(self, conn: Connection, item: DedupInput) -> DedupResult:
         if self.broken and item.title == "broken":
             raise RuntimeError("index unavailable")
