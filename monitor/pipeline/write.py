@@ -92,9 +92,9 @@ def ingest(
     now = ctx.clock()
     assert worked.article is not None
     article = replace(worked.article, fetched_at=now)
-    if not repo.mark_seen(conn, article.source, key, now):
+    article_id = repo.store_new(conn, article, key, now)
+    if article_id is None:
         return Written(stored=False)  # another replica took this entry
-    article_id = repo.insert_article(conn, article)
     grouping = group(conn, ctx.grouper, article_id, article, worked.fingerprints)
     repo.set_grouping(conn, article_id, story_id=grouping.story_id, copy_of=grouping.copy_of)
     for earlier in grouping.regrouped:  # a fuller original arrived, or two stories merged

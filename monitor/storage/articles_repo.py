@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Executable, bindparam, select, update
+from sqlalchemy import Connection, Executable, bindparam, exists, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from monitor.storage.direct import Direct
@@ -40,6 +40,34 @@ _SET_GROUPING = Direct(
     .values(story_id=bindparam("b_story"), copy_of=bindparam("b_copy"))
 )
 _INSERT_MATCH = rule_matches.insert()
+_FIELDS = [c for c in articles.c if c.name not in ("id", "story_id", "copy_of")]
+
+
+def _pg_store_new() -> Executable:
+    """Mark the entry seen and insert its article only if that was new: ONE statement."""
+    seen = (
+        postgresql.insert(seen_entries)
+        .values(
+            source=bindparam("source"),
+            entry_key=bindparam("b_key"),
+            first_seen_at=bindparam("b_seen_at"),
+        )
+        .on_conflict_do_nothing()
+        .returning(seen_entries.c.entry_key)
+        .cte("seen")
+    )
+    values = select(*(bindparam(c.name, type_=c.type) for c in _FIELDS)).where(
+        exists(select(seen.c.entry_key))
+    )
+    statement: Executable = (
+        articles.insert()
+        .from_select([c.name for c in _FIELDS], values, include_defaults=False)
+        .returning(articles.c.id)
+    )
+    return statement
+
+
+_PG_STORE_NEW = Direct(_pg_store_new())
 
 
 @dataclass(frozen=True)
@@ -76,6 +104,19 @@ def mark_seen(conn: Connection, source: str, key: str, now: datetime) -> bool:
     values = {"source": source, "entry_key": key, "first_seen_at": now}
     statement = _MARK_SEEN["postgresql" if conn.dialect.name == "postgresql" else "sqlite"]
     return statement.first(conn, values) is not None
+
+
+def store_new(conn: Connection, article: NewArticle, key: str, now: datetime) -> int | None:
+    """Record the entry `key` as seen and insert its article; the article's id, or None (and
+    nothing inserted) if another worker recorded the entry first. One statement, one round
+    trip, on PostgreSQL (a data-modifying CTE); `mark_seen` then `insert_article` on SQLite."""
+    if conn.dialect.name == "postgresql":
+        values = {**article.__dict__, "tags": list(article.tags), "b_key": key, "b_seen_at": now}
+        row = _PG_STORE_NEW.first(conn, values)
+        return None if row is None else int(row[0])
+    if not mark_seen(conn, article.source, key, now):
+        return None
+    return insert_article(conn, article)
 
 
 def insert_article(conn: Connection, article: NewArticle) -> int:

@@ -12,7 +12,7 @@ from monitor.config.models import SourceSpec
 from monitor.delivery.outbox import enqueue
 from monitor.storage import articles_repo, sources_repo
 from monitor.storage.db import open_database
-from monitor.storage.tables import alerts, deliveries, sources
+from monitor.storage.tables import alerts, articles, deliveries, sources
 
 NOW = datetime(2026, 3, 28, 12, 0, tzinfo=UTC)
 
@@ -206,4 +206,25 @@ def test_replicas_starting_together_both_sync_the_sources(pg_url: str) -> None:
     with engine.connect() as conn:
         names = conn.execute(sa.select(sources.c.name)).scalars().all()
     assert sorted(names) == sorted(s.name for s in specs)
+    engine.dispose()
+
+
+def test_store_new_inserts_an_entrys_article_once(db_url: str) -> None:
+    """Mark seen + insert (one statement on PostgreSQL): the second time, nothing is inserted."""
+    engine = open_database(db_url)
+    with engine.begin() as conn:
+        stored = articles_repo.store_new(conn, article("https://ex.org/n"), "guid-n", NOW)
+        again = articles_repo.store_new(conn, article("https://ex.org/n2"), "guid-n", NOW)
+        other_source = articles_repo.store_new(
+            conn, article("https://ex.org/n3", "portal"), "guid-n", NOW
+        )
+        assert stored is not None and again is None and other_source not in (None, stored)
+        assert articles_repo.unseen_keys(conn, "wire", ["guid-n"]) == set()
+        rows = conn.execute(
+            sa.select(articles.c.id, articles.c.url, articles.c.tags, articles.c.published_at)
+        ).all()
+    assert [(r.id, r.url, r.tags, r.published_at) for r in rows] == [
+        (stored, "https://ex.org/n", ["wire"], NOW),
+        (other_source, "https://ex.org/n3", ["wire"], NOW),
+    ]
     engine.dispose()
