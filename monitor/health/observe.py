@@ -59,7 +59,7 @@ def observe_fetch(conn: Connection, source: str, facts: PageFacts, now: datetime
         values["typical_size"] = next_typical(previous, facts.size)
         values["typical_html"] = facts.html
     if typical is not None:
-        _UPDATE[reason is None].run(
+        _UPDATE[reason is None].later(  # deferred in the writer (see monitor.storage.direct)
             conn,
             {
                 "b_source": source,

@@ -213,7 +213,9 @@ class Writer:
             return None
         try:
             with self._engine.begin() as conn, deferring(conn):
-                return [(job, _run(job, conn), None) for job in jobs]
+                # a job's deferred writes go out with the next job's first read (one round
+                # trip): an error in them fails the batch, replayed below job by job
+                return [(job, job.run(conn), None) for job in jobs]
         except Exception:  # noqa: BLE001 - retried job by job below
             return None
 

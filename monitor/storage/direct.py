@@ -152,7 +152,7 @@ class Direct:
         or rolled-back transaction is refused, a first statement begins one, errors become
         SQLAlchemy's exceptions and a lost connection is invalidated."""
         if _PENDING.get(conn):
-            flush(conn)
+            return _send(conn, (plan, params, fetch))
         _check_transaction(conn)
         bound: Any = params
         cursor = None
@@ -220,22 +220,34 @@ def deferring(conn: sa.Connection) -> Iterator[None]:
 def flush(conn: sa.Connection) -> None:
     """Send the queued statements in one pipeline and wait for them; the first error is raised
     as SQLAlchemy's exception (the rest of the pipeline was not run)."""
-    pending = _PENDING.get(conn)
-    if not pending:
-        return
+    if _PENDING.get(conn):
+        _send(conn, None)
+
+
+def _send(conn: sa.Connection, last: tuple[_Plan, Mapping[str, Any], bool] | None) -> Any:
+    """The queued statements, then `last` (a statement of ours whose answer is wanted: the
+    same round trip), in one pipeline; `last`'s rows (or row count), as `Direct._execute`."""
+    pending = _PENDING[conn]
     items = list(pending)
     pending.clear()
     _check_transaction(conn)
     dbapi: Any = conn.connection.dbapi_connection
     cursors = []
-    texts = "; ".join(plan.sql for plan, _ in items)
+    texts = "; ".join([plan.sql for plan, _ in items] + ([last[0].sql] if last else []))
     try:
         with dbapi.pipeline():
             for plan, params in items:
-                cursor = dbapi.cursor()
-                cursors.append(cursor)
+                cursors.append(dbapi.cursor())
                 Direct.executed += 1
-                cursor.execute(plan.sql, _bound(plan, params))
+                cursors[-1].execute(plan.sql, _bound(plan, params))
+            if last is not None:
+                cursors.append(dbapi.cursor())
+                Direct.executed += 1
+                cursors[-1].execute(last[0].sql, _bound(last[0], last[1]))
+        if last is None:
+            return None
+        cursor = cursors[-1]
+        return (cursor.fetchall() if cursor.description else []) if last[2] else cursor.rowcount
     except BaseException as exc:  # noqa: BLE001 - SQLAlchemy's handler re-raises every one
         conn._handle_dbapi_exception(exc, texts, None, None, None)
     finally:

@@ -233,7 +233,7 @@ def record_success(
     note: str | None = None,
 ) -> None:
     """A successful poll: validators kept, errors cleared, the catch-up done, lease released."""
-    _RECORD_SUCCESS.run(
+    _RECORD_SUCCESS.later(  # deferred in the writer (see monitor.storage.direct)
         conn,
         {
             "b_name": name,

@@ -118,3 +118,12 @@ def test_a_failed_commit_leaves_no_broken_connection_in_the_pool(pg_url: str) ->
             assert conn.execute(sa.text("SELECT 1")).scalar() == 1
     assert _names(engine) == []
     engine.dispose()
+
+
+def test_an_error_in_a_write_sent_with_a_read_is_raised_by_the_read(engine: sa.Engine) -> None:
+    """(On PostgreSQL the queued writes and our next statement share one round trip.)"""
+    with pytest.raises(IntegrityError), engine.begin() as conn, deferring(conn):
+        ADD.later(conn, {"b_id": 1, "b_name": "a"})
+        ADD.later(conn, {"b_id": 1, "b_name": "same key"})
+        NAMES.rows(conn, {})
+    assert _names(engine) == []
