@@ -22,7 +22,6 @@ Re-classifying an article returns the recorded decision.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -45,8 +44,6 @@ from monitor.dedup.tables import (
     dedup_story_keys,
 )
 from monitor.storage.tables import articles
-
-STORY_ID_BATCH = 64  # story ids drawn from the sequence at a time (unused ones leave gaps)
 
 
 @dataclass(frozen=True)
@@ -80,7 +77,6 @@ class DedupIndex(StoryLinks):
         self._keys_cache: LruCache[frozenset[str]] = LruCache(cache_size)
         self._shingles_cache: LruCache[NDArray[np.uint32]] = LruCache(cache_size // 5)
         self._sql = sql.Lookups(max_candidates)
-        self._spare_story_ids: deque[int] = deque()  # PostgreSQL: drawn from the sequence
 
     # ----------------------------------------------------------------------------------- calls
 
@@ -311,23 +307,16 @@ class DedupIndex(StoryLinks):
         return StoryHit(story_id, 1.0, p.item.article_id, p.prints.story_keys, "")
 
     def _new_story(self, conn: sa.Connection, p: _Prepared) -> int:
-        """A new story's id (counted in the window by the caller's `_add_keys`). On PostgreSQL
-        the id comes from a batch drawn from the table's sequence ahead of time, so the INSERT
-        is deferred with the article's other index writes instead of a round trip of its own."""
-        values = {
-            "first_article_id": p.item.article_id,
-            "title": p.item.title,
-            "created_at": p.seen_at,
-            "last_seen_at": p.seen_at,
-        }
-        if conn.dialect.name != "postgresql":
-            (story_id,) = sql.NEW_STORY.first(conn, values)
-            return int(story_id)
-        if not self._spare_story_ids:
-            self._spare_story_ids.extend(sql.next_story_ids(conn, STORY_ID_BATCH))
-        story_id = self._spare_story_ids.popleft()
-        sql.NEW_STORY_WITH_ID.later(conn, {"id": story_id, **values})
-        return story_id
+        (story_id,) = sql.NEW_STORY.first(
+            conn,
+            {
+                "first_article_id": p.item.article_id,
+                "title": p.item.title,
+                "created_at": p.seen_at,
+                "last_seen_at": p.seen_at,
+            },
+        )
+        return int(story_id)  # counted in the window by the caller's _add_keys
 
     def _record(
         self,

@@ -50,17 +50,6 @@ KEYS = sa.select(_keys.article_id, _keys.key).where(
     _keys.article_id.in_(sa.bindparam("b_ids", expanding=True))
 )
 NEW_STORY = Direct(dedup_stories.insert().returning(dedup_stories.c.id))
-NEW_STORY_WITH_ID = Direct(dedup_stories.insert())  # PostgreSQL: the id drawn ahead of time
-_NEXT_STORY_IDS = Direct(
-    sa.select(
-        sa.func.nextval(sa.func.pg_get_serial_sequence("dedup_stories", "id")).label("id")
-    ).select_from(sa.func.generate_series(1, sa.bindparam("b_count", type_=sa.Integer)))
-)
-
-
-def next_story_ids(conn: sa.Connection, count: int) -> list[int]:
-    """`count` new story ids from the table's sequence (PostgreSQL), in increasing order."""
-    return sorted(int(r.id) for r in _NEXT_STORY_IDS.rows(conn, {"b_count": count}))
 INSERT_DOCUMENT = Direct(dedup_documents.insert())
 TOUCH_STORY = Direct(
     dedup_stories.update()

@@ -12,12 +12,7 @@ import sqlalchemy as sa
 
 from monitor.dedup import DedupIndex, DedupInput, Regrouped, prepare_fingerprints
 from monitor.dedup.story import StoryThresholds
-from monitor.dedup.tables import (
-    dedup_documents,
-    dedup_fingerprints,
-    dedup_stories,
-    dedup_story_keys,
-)
+from monitor.dedup.tables import dedup_documents, dedup_fingerprints, dedup_story_keys
 from monitor.storage.tables import articles
 
 T0 = datetime(2024, 3, 4, 9, tzinfo=UTC)
@@ -424,21 +419,3 @@ def test_the_advisory_lock_is_taken_once_per_transaction_and_again_after_a_savep
             assert len(locks) == 3 and held(conn)
     finally:
         sa.event.remove(engine, "before_cursor_execute", count)
-
-
-def test_stories_founded_by_two_indexes_at_once_get_distinct_ids(engine: sa.Engine) -> None:
-    """Replicas: each index draws its story ids ahead of time on PostgreSQL (a batch from the
-    sequence); stories founded alternately by two of them never share an id, and each story row
-    names the article that founded it."""
-    first, second = DedupIndex(), DedupIndex()
-    founded = {}
-    for n in range(1, 9):
-        index = first if n % 2 else second
-        text = f"Story {n}: " + " ".join(f"word{n}x{k}" for k in range(60))
-        result = classify(engine, index, item(n, text, title=f"Headline number {n} here"))
-        assert result.reason == "story:new"
-        founded[n] = result.story_id
-    assert len(set(founded.values())) == 8
-    with engine.connect() as conn:
-        rows = conn.execute(sa.select(dedup_stories.c.id, dedup_stories.c.first_article_id)).all()
-    assert {r.first_article_id: r.id for r in rows} == founded
