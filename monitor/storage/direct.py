@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from keyword import iskeyword
 from typing import Any, cast
-from weakref import WeakKeyDictionary
+from weakref import WeakKeyDictionary, WeakSet
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -199,6 +199,9 @@ _PENDING: WeakKeyDictionary[sa.Connection, list[tuple[_Plan, Mapping[str, Any]]]
 )
 
 
+_INSTALLED: WeakSet[sa.Engine] = WeakSet()  # engines with the hooks of `install`
+
+
 @contextmanager
 def deferring(conn: sa.Connection) -> Iterator[None]:
     """Within the block, `Direct.later` queues its statements on a PostgreSQL connection; they
@@ -206,8 +209,12 @@ def deferring(conn: sa.Connection) -> Iterator[None]:
     the connection runs (ours, SQLAlchemy's, SAVEPOINT/RELEASE, COMMIT: see `install`), at
     :func:`flush`, or when the block ends. A rollback, or an exception out of the block, drops
     them. Elsewhere (SQLite, no pipeline support) a no-op."""
-    if not (is_postgres(conn) and _pipelines()) or conn in _PENDING:
-        yield  # nothing to defer, or an enclosing block already defers (and flushes)
+    if (
+        not (is_postgres(conn) and _pipelines())
+        or conn.engine not in _INSTALLED  # without the hooks, order could not be kept
+        or conn in _PENDING
+    ):
+        yield  # nothing deferred, or an enclosing block already defers (and flushes)
         return
     _PENDING[conn] = []
     try:
@@ -281,6 +288,7 @@ def install(engine: sa.Engine) -> None:
         if pending:
             pending.clear()
 
+    _INSTALLED.add(engine)
     event.listen(engine, "before_cursor_execute", before)
     event.listen(engine, "commit", before_commit)
     event.listen(engine, "rollback", drop)

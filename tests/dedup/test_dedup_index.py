@@ -419,3 +419,33 @@ def test_the_advisory_lock_is_taken_once_per_transaction_and_again_after_a_savep
             assert len(locks) == 3 and held(conn)
     finally:
         sa.event.remove(engine, "before_cursor_execute", count)
+
+
+def test_two_indexes_at_once_the_older_story_survives_a_join(engine: sa.Engine) -> None:
+    """Replicas (one index each) share the story ids of the database: the lead's story, founded
+    (and alerted) first, survives when the full text shows a later rewrite's story to be the
+    same event. Story ids must follow the order stories were founded in (the join keeps the
+    lowest): ids drawn per replica in batches broke this."""
+    a, b = DedupIndex(), DedupIndex()
+    floods = "Floods in the capital " + " ".join(f"aa{k}" for k in range(60))
+    classify(engine, b, item(10, floods, title="Floods hit the capital city"))
+    court = "Elections next spring " + " ".join(f"bb{k}" for k in range(60))
+    classify(engine, a, item(11, court, title="Election date set by the court"))
+    lead = classify(engine, a, item(1, PARAGRAPHS[0], title="Dorolo market attack"))
+    rewrite = classify(
+        engine,
+        b,
+        item(
+            2,
+            "Eleven wounded people were treated at a health centre after armed men raided a"
+            " market near the Kessa forest and fled towards the border, a nurse said. Three were"
+            " moved to the regional hospital in Barani. Gendarmerie posts along the northern"
+            " road will be reinforced, the government said.",
+            title="Wounded taken to Barani after Kessa forest raid",
+            source="agency",
+            hours=1,
+        ),
+    )
+    full = classify(engine, a, item(3, ORIGINAL, title="Dorolo market attack", hours=2))
+    assert lead.story_id < rewrite.story_id
+    assert full.story_id == lead.story_id

@@ -127,3 +127,18 @@ def test_an_error_in_a_write_sent_with_a_read_is_raised_by_the_read(engine: sa.E
         ADD.later(conn, {"b_id": 1, "b_name": "same key"})
         NAMES.rows(conn, {})
     assert _names(engine) == []
+
+
+def test_an_engine_without_the_hooks_runs_deferred_writes_at_once(db_url: str) -> None:
+    """(SQLAlchemy's own statements would not send the queue first: nothing is queued there.)"""
+    engine = sa.create_engine(sa.make_url(db_url))  # not through monitor.storage.db
+    metadata.create_all(engine)
+    try:
+        with engine.begin() as conn, deferring(conn):
+            before = Direct.executed
+            ADD.later(conn, {"b_id": 1, "b_name": "a"})
+            assert Direct.executed - before == 1
+            assert conn.execute(sa.select(sa.func.count()).select_from(items)).scalar() == 1
+    finally:
+        metadata.drop_all(engine)
+        engine.dispose()
