@@ -230,23 +230,23 @@ def test_lead_garbled_and_full_copies_form_one_group_in_any_order(
     assert stored == {1: 3, 2: 3, 3: None}
 
 
+# a rewrite of the later paragraphs: nothing in common with the lead (PARAGRAPHS[0]) alone
+REWRITE = item(
+    2,
+    "Eleven wounded people were treated at a health centre after armed men raided a"
+    " market near the Kessa forest and fled towards the border, a nurse said. Three were"
+    " moved to the regional hospital in Barani. Gendarmerie posts along the northern"
+    " road will be reinforced, the government said.",
+    title="Wounded taken to Barani after Kessa forest raid",
+    source="agency",
+    hours=1,
+)
+
+
 def test_a_fuller_original_joins_the_lead_copys_story_with_a_rewrites(engine: sa.Engine) -> None:
     index = DedupIndex()
     lead = classify(engine, index, item(1, PARAGRAPHS[0], title="Dorolo market attack"))
-    rewrite = classify(
-        engine,
-        index,
-        item(
-            2,
-            "Eleven wounded people were treated at a health centre after armed men raided a"
-            " market near the Kessa forest and fled towards the border, a nurse said. Three were"
-            " moved to the regional hospital in Barani. Gendarmerie posts along the northern"
-            " road will be reinforced, the government said.",
-            title="Wounded taken to Barani after Kessa forest raid",
-            source="agency",
-            hours=1,
-        ),
-    )
+    rewrite = classify(engine, index, REWRITE)
     assert rewrite.story_id != lead.story_id  # nothing in common with the lead alone
     full = classify(engine, index, item(3, ORIGINAL, title="Dorolo market attack", hours=2))
     assert full.copy_of is None and full.story_id == lead.story_id  # the alerted story survives
@@ -432,20 +432,7 @@ def test_two_indexes_at_once_the_older_story_survives_a_join(engine: sa.Engine) 
     court = "Elections next spring " + " ".join(f"bb{k}" for k in range(60))
     classify(engine, a, item(11, court, title="Election date set by the court"))
     lead = classify(engine, a, item(1, PARAGRAPHS[0], title="Dorolo market attack"))
-    rewrite = classify(
-        engine,
-        b,
-        item(
-            2,
-            "Eleven wounded people were treated at a health centre after armed men raided a"
-            " market near the Kessa forest and fled towards the border, a nurse said. Three were"
-            " moved to the regional hospital in Barani. Gendarmerie posts along the northern"
-            " road will be reinforced, the government said.",
-            title="Wounded taken to Barani after Kessa forest raid",
-            source="agency",
-            hours=1,
-        ),
-    )
+    rewrite = classify(engine, b, REWRITE)
     full = classify(engine, a, item(3, ORIGINAL, title="Dorolo market attack", hours=2))
     assert lead.story_id < rewrite.story_id
     assert full.story_id == lead.story_id
