@@ -235,22 +235,18 @@ def _send(conn: sa.Connection, last: tuple[_Plan, Mapping[str, Any], bool] | Non
     """The queued statements, then `last` (a statement of ours whose answer is wanted: the
     same round trip), in one pipeline; `last`'s rows (or row count), as `Direct._execute`."""
     pending = _PENDING[conn]
-    items = list(pending)
+    statements = [*pending, *([last[:2]] if last is not None else [])]
     pending.clear()
     _check_transaction(conn)
     dbapi: Any = conn.connection.dbapi_connection
     cursors = []
-    texts = "; ".join([plan.sql for plan, _ in items] + ([last[0].sql] if last else []))
+    texts = "; ".join(plan.sql for plan, _ in statements)
     try:
         with dbapi.pipeline():
-            for plan, params in items:
+            for plan, params in statements:
                 cursors.append(dbapi.cursor())
                 Direct.executed += 1
                 cursors[-1].execute(plan.sql, _bound(plan, params))
-            if last is not None:
-                cursors.append(dbapi.cursor())
-                Direct.executed += 1
-                cursors[-1].execute(last[0].sql, _bound(last[0], last[1]))
         if last is None:
             return None
         cursor = cursors[-1]
@@ -267,8 +263,7 @@ def install(engine: sa.Engine) -> None:
     else on the connection and before COMMIT, dropped on ROLLBACK (to a savepoint too)."""
 
     def before(conn: sa.Connection, *_: Any) -> None:
-        if _PENDING.get(conn):
-            flush(conn)
+        flush(conn)
 
     def before_commit(conn: sa.Connection) -> None:
         if not _PENDING.get(conn):
