@@ -107,7 +107,8 @@ def prepared(item: DedupInput) -> tuple[str | None, frozenset[int], frozenset[in
     """Text hash, shingles, fingerprints and story keys, with whichever API the code has."""
     if prepare_fingerprints is not None:
         p = prepare_fingerprints(item.title, item.text)
-        return p.text_hash, p.shingles, p.fingerprints, p.story_keys
+        shingles = frozenset(int(s) for s in sh.unpack_sorted(p.packed_shingles))
+        return p.text_hash, shingles, frozenset(p.fingerprints), p.story_keys
     from monitor.dedup.story import extract_features
 
     old = dedup_index._prepare(item)  # type: ignore[attr-defined]

@@ -24,11 +24,13 @@ from typing import Any
 import httpx
 import trafilatura
 
-from bench.bench_farm import farm, warm_up
-from bench.proctree import PeakRss
+from bench.bench_farm import warm_up
+from bench.farmkit import farm
+from bench.proctree import CpuMeter, PeakRss
 from monitor.app import App
 from monitor.config.loader import load_config
 from monitor.corpus import load_corpus
+from monitor.gctune import tune as tune_gc
 from tests.e2e.harness import HOOK_SECRET, ROOT, write_config
 from tests.support.newsserver import NewsServer
 from tests.support.receivers import WebhookReceiver
@@ -80,7 +82,8 @@ def measure(
         app = App(load_config(config, ROOT / "rules"))
         try:
             warm_up(app)
-            with PeakRss(exclude) as rss:
+            tune_gc()  # as `monitor run` does
+            with PeakRss(exclude) as rss, CpuMeter(next(iter(exclude), -1)) as cpu:
                 start = time.perf_counter()
                 report = app.run_cycle()
                 cycle = time.perf_counter() - start
@@ -99,6 +102,11 @@ def measure(
         f"{report.alerts}, delivered {report.delivery.sent}; failed sources "
         f"{sum(1 for o in report.sources if o.error)}; peak RSS of the process tree "
         f"{rss.peak:.0f} MB"
+    )
+    print(
+        f"CPU seconds in the cycle: monitor (main process and workers) {cpu.ours:.2f}, its "
+        f"busiest process {cpu.busiest:.2f}, the news sites {cpu.farm:.2f}, the whole machine "
+        f"{cpu.machine:.2f} (of {cycle * (os.cpu_count() or 1):.2f} available)"
     )
 
 

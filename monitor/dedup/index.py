@@ -194,14 +194,16 @@ class DedupIndex(StoryLinks):
                 found[same.article_id] = Member(
                     same.article_id, same.copy_of or same.article_id, same.story_id, None
                 )
-        shingles = p.prints.shingles
         passages: dict[int, Member] = {}
-        if not p.prints.fingerprints or len(shingles) < self.copy_thresholds.min_shingles:
+        if (
+            not p.prints.fingerprints
+            or p.prints.shingle_count < self.copy_thresholds.min_shingles
+        ):
             return list(found.values()), []
-        prints = sorted(p.prints.fingerprints)
+        prints = p.prints.fingerprints
         rows = self._sql.copy_candidates(conn, prints, 2 if len(prints) >= 4 else 1, cutoff)
         sets = self._shingle_sets(conn, [(r.article_id, str(r.seen_at)) for r in rows])
-        mine = sh.sorted_array(shingles) if rows else None
+        mine = sh.unpack_sorted(p.prints.packed_shingles) if rows else None
         for row in rows:
             if row.article_id in found or mine is None:
                 continue
@@ -254,7 +256,7 @@ class DedupIndex(StoryLinks):
         # The fullest text is the original; on a tie the earlier publication, then the current
         # original (the choice of original within a group does not change the groups).
         current = {m.root for m in members}
-        mine = (-len(p.prints.shingles), utc(p.published_at), 1, p.item.article_id)
+        mine = (-p.prints.shingle_count, utc(p.published_at), 1, p.item.article_id)
         fullest = min(
             (
                 (
@@ -335,14 +337,14 @@ class DedupIndex(StoryLinks):
                 "seen_at": p.seen_at,
                 "published_at": p.published_at,
                 "text_hash": p.prints.text_hash or "",
-                "shingle_count": len(p.prints.shingles),
-                "shingles": sh.pack(p.prints.shingles),
+                "shingle_count": p.prints.shingle_count,
+                "shingles": p.prints.packed_shingles,
                 "copy_of": copy_of,
                 "story_id": story_id,
                 "reason": reason[:200],
             },
         )
-        sql.insert_fingerprints(conn, p.item.article_id, sorted(p.prints.fingerprints))
+        sql.insert_fingerprints(conn, p.item.article_id, p.prints.fingerprints)
 
 
 def _member_rank(m: Member) -> tuple[int, float, float, int]:

@@ -1,7 +1,8 @@
 """The pure, picklable part of deduplication: everything computed from an article's own text.
 
 :func:`prepare_fingerprints` turns a title and body into a :class:`Fingerprints` value (text hash,
-shingle set, winnowed lookup fingerprints, story keys). It touches no database and no shared
+shingle set, winnowed lookup fingerprints, story keys), in the forms the index stores and sends
+(the shingle set packed, the fingerprints sorted). It touches no database and no shared
 state, so a worker process may compute it and hand it to the writer inside the ``DedupInput``;
 the writer then does only the index lookups. ``DedupIndex.classify`` computes it itself when the
 input carries none.
@@ -24,9 +25,15 @@ class Fingerprints:
     """What deduplication needs from one article's text; plain values, safe to pickle."""
 
     text_hash: str | None
-    shingles: frozenset[int]
-    fingerprints: frozenset[int]
+    # the shingle set, sorted and packed (`shingles.pack`): what the index stores and compares,
+    # and a worker's result unpickles in ~1 us where a frozenset of ~1,000 ints took ~50
+    packed_shingles: bytes
+    fingerprints: tuple[int, ...]  # sorted, distinct
     story_keys: frozenset[str]
+
+    @property
+    def shingle_count(self) -> int:
+        return len(self.packed_shingles) // sh.PACKED_SIZE
 
 
 def prepare_fingerprints(title: str, text: str) -> Fingerprints:
@@ -35,7 +42,7 @@ def prepare_fingerprints(title: str, text: str) -> Fingerprints:
     sequence = sh.shingle_sequence(words)
     return Fingerprints(
         text_hash=text_hash(words) if len(words) >= MIN_HASHED_WORDS else None,
-        shingles=frozenset(sequence),
-        fingerprints=sh.fingerprints(sequence),
+        packed_shingles=sh.pack(sequence),
+        fingerprints=tuple(sorted(sh.fingerprints(sequence))),
         story_keys=frozenset(k[:MAX_KEY_LENGTH] for k in story_keys(title, text)),
     )

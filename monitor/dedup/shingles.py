@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 _PACKED = np.dtype(np.uint32)  # array("I"): the platform's 4-byte unsigned int, as pack writes it
+PACKED_SIZE = _PACKED.itemsize  # bytes per shingle in a packed set
 
 SHINGLE_WORDS = 5
 WINNOW = 8
@@ -97,8 +98,10 @@ def _smaller(a: int, b: int) -> int:
 
 
 def pack(shingles: Iterable[int]) -> bytes:
-    """Serialise a shingle set compactly (sorted little-endian uint32) for storage."""
-    return array("I", sorted(shingles)).tobytes()
+    """Serialise a shingle set (or a sequence: repeats are dropped) compactly for storage: its
+    distinct values sorted, as the platform's uint32 (what :func:`unpack_sorted` reads)."""
+    values = array("I", shingles)  # from ints: faster than numpy's conversion
+    return np.unique(np.frombuffer(values, dtype=_PACKED)).tobytes()
 
 
 def unpack_sorted(blob: bytes) -> NDArray[np.uint32]:
