@@ -299,10 +299,10 @@ def _names(title: str, text: str) -> set[str]:
     capitalises its nouns (German), a capitalised word with a common noun ending ("Soldaten",
     "Hinrichtungen") is taken for a noun, not a name.
     """
-    found = _capitalised(text)
+    words: list[str] = []  # the text's `_WORD` words, collected by the same scan
+    found = _capitalised(text, words)
     if not _title_case(title):
         found |= _capitalised(title)
-    words: list[str] = _WORD.findall(text)
     lower = {fold(w) for w in set(words) if w[0].islower()}  # each word once
     names = {n for n in found if n not in lower}
     if _capitalises_nouns(words):
@@ -346,12 +346,14 @@ def _capitalises_nouns(words: list[str]) -> bool:
     return sum(w[0].isupper() for w in long) >= 0.38 * len(long)
 
 
-def _capitalised(text: str) -> set[str]:
+def _capitalised(text: str, words: list[str] | None = None) -> set[str]:
     """Capitalised words, keeping a sentence-initial one only if it is also capitalised mid-text.
 
     Of a run of capitalised words ("Yevgeny Prigozhin", "Central African Republic") only the last
-    counts, so one person or one organisation is one key, not several rare ones.
+    counts, so one person or one organisation is one key, not several rare ones. Every `_WORD`
+    word of `text` is appended to `words` when given (what `_WORD.findall` would return).
     """
+    collect = (lambda _: None) if words is None else words.append
     initial: set[str] = set()
     middle: set[str] = set()
     previous = "."
@@ -359,6 +361,7 @@ def _capitalised(text: str) -> set[str]:
     end = 0
     for match in _WORD.finditer(text):
         word = match.group(0)
+        collect(word)
         start = match.start()
         if not word[0].isupper():  # most words: no sentence or run bookkeeping needed
             previous, end = word, match.end()
