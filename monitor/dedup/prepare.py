@@ -39,10 +39,10 @@ class Fingerprints:
 def prepare_fingerprints(title: str, text: str) -> Fingerprints:
     """Normalise `text`, shingle it, sample lookup fingerprints and extract the story keys."""
     words = content_tokens(text)
-    sequence = sh.shingle_sequence(words)
+    sequence = sh.shingle_array(words)
     return Fingerprints(
         text_hash=text_hash(words) if len(words) >= MIN_HASHED_WORDS else None,
         packed_shingles=sh.pack(sequence),
-        fingerprints=tuple(sorted(sh.fingerprints(sequence))),
+        fingerprints=tuple(int(v) for v in sh.winnowed(sequence).tolist()),
         story_keys=frozenset(k[:MAX_KEY_LENGTH] for k in story_keys(title, text)),
     )

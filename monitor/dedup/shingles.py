@@ -12,32 +12,39 @@ shorter in the longer for truncations.
 from __future__ import annotations
 
 import hashlib
-import struct
 from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 _PACKED = np.dtype(np.uint32)  # array("I"): the platform's 4-byte unsigned int, as pack writes it
 PACKED_SIZE = _PACKED.itemsize  # bytes per shingle in a packed set
+_DIGEST = np.dtype("<u4")  # a shingle's hash: its 4-byte digest read as little-endian
 
 SHINGLE_WORDS = 5
 WINNOW = 8
 
 
 def shingle_sequence(words: Sequence[str], k: int = SHINGLE_WORDS) -> list[int]:
-    """Hashes (unsigned 32-bit) of every run of `k` consecutive words, in text order.
+    """Hashes (unsigned 32-bit) of every run of `k` consecutive words, in text order."""
+    return [int(h) for h in shingle_array(words, k).tolist()]
+
+
+def shingle_array(words: Sequence[str], k: int = SHINGLE_WORDS) -> NDArray[np.uint32]:
+    """:func:`shingle_sequence` as an array (what :func:`prepare_fingerprints` packs and winnows
+    without building a Python int per shingle).
 
     A text of at most `k` words is one shingle. Each word is encoded once (a shingle's bytes are
     its words' UTF-8 joined by spaces: the UTF-8 of the shingle) and every digest is read at once.
     """
     if not words:
-        return []
+        return np.empty(0, dtype=_PACKED)
     if k < 1 or len(words) <= k:
         count = max(len(words) - k + 1, 1)
-        return [_hash32(" ".join(words[i : i + k])) for i in range(count)]
+        return np.array([_hash32(" ".join(words[i : i + k])) for i in range(count)], _PACKED)
     encoded = [word.encode("utf-8") for word in words]
     digests: list[bytes] = []
     append, fresh = digests.append, _BLAKE2B_32.copy
@@ -45,7 +52,7 @@ def shingle_sequence(words: Sequence[str], k: int = SHINGLE_WORDS) -> list[int]:
         hasher = fresh()
         hasher.update(shingle)
         append(hasher.digest())
-    return list(struct.unpack(f"<{len(digests)}I", b"".join(digests)))
+    return np.frombuffer(b"".join(digests), dtype=_DIGEST).astype(_PACKED)
 
 
 def shingle_hashes(words: Sequence[str], k: int = SHINGLE_WORDS) -> frozenset[int]:
@@ -72,34 +79,38 @@ def fingerprints(sequence: Sequence[int], window: int = WINNOW) -> frozenset[int
     A text shorter than one window contributes its minimum, so every non-empty text has at least
     one fingerprint.
     """
-    if len(sequence) <= window:
-        return frozenset([min(sequence)]) if sequence else frozenset()
+    values = np.asarray(sequence, dtype=np.uint64)  # any non-negative ints below 2**64
+    return frozenset(int(v) for v in winnowed(values, window).tolist())
+
+
+def winnowed(sequence: NDArray[Any], window: int = WINNOW) -> NDArray[Any]:
+    """:func:`fingerprints` of an array of hashes, as a sorted array of distinct values."""
     if window < 1:
-        return frozenset(min(sequence[i : i + window]) for i in range(len(sequence) - window + 1))
-    return frozenset(window_minima(sequence, window))
+        raise ValueError(f"window must be at least 1, not {window}")
+    if sequence.size <= window:
+        return sequence[:0] if not sequence.size else np.array([sequence.min()], sequence.dtype)
+    return np.unique(window_minima(sequence, window))
 
 
-def window_minima(sequence: Sequence[int], window: int) -> list[int]:
+def window_minima(sequence: NDArray[Any], window: int) -> NDArray[Any]:
     """``[min(sequence[i : i + window]) for i in range(len(sequence) - window + 1)]``, computed by
     doubling: the minima of runs of 1, 2, 4... values, then two overlapping runs per window
     (about log2(window) passes of pairwise minima instead of `window` comparisons per value)."""
-    runs: list[int] = list(sequence)  # runs[i] = min(sequence[i : i + width])
+    runs = sequence  # runs[i] = min(sequence[i : i + width])
     width = 1
     while width * 2 <= window:
-        runs = list(map(_smaller, runs, runs[width:]))
+        runs = np.minimum(runs[: runs.size - width], runs[width:])
         width *= 2
-    if width == window:
-        return runs
-    return list(map(_smaller, runs, runs[window - width :]))
-
-
-def _smaller(a: int, b: int) -> int:
-    return a if a < b else b  # min(a, b), without min's generic argument handling (5x slower)
+    if width < window:
+        runs = np.minimum(runs[: runs.size - (window - width)], runs[window - width :])
+    return runs
 
 
 def pack(shingles: Iterable[int]) -> bytes:
     """Serialise a shingle set (or a sequence: repeats are dropped) compactly for storage: its
     distinct values sorted, as the platform's uint32 (what :func:`unpack_sorted` reads)."""
+    if isinstance(shingles, np.ndarray):
+        return np.unique(shingles.astype(_PACKED, copy=False)).tobytes()
     values = array("I", shingles)  # from ints: faster than numpy's conversion
     return np.unique(np.frombuffer(values, dtype=_PACKED)).tobytes()
 
