@@ -18,6 +18,7 @@ and, shared, evidence like a figure.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -167,19 +168,34 @@ def fixed_weight(key: str) -> float:
 
 def weight(key: str, df: Mapping[str, int], stories: int, thresholds: StoryThresholds) -> float:
     """Fixed weight of `key`, lowered by its document frequency over a large window."""
-    idf = math.log((stories + thresholds.prior_stories) / (df.get(key, 0) + 1))
-    return min(fixed_weight(key), idf)
+    return min(fixed_weight(key), _idf(key, df, stories, thresholds))
+
+
+def _idf(key: str, df: Mapping[str, int], stories: int, thresholds: StoryThresholds) -> float:
+    return math.log((stories + thresholds.prior_stories) / (df.get(key, 0) + 1))
 
 
 def veto(a: frozenset[str], b: frozenset[str]) -> str | None:
     """Why two write-ups cannot report one event, or None: their casualty figures or their explicit
     dates are both given and share nothing."""
-    for prefix, why in (("k:", "casualty figures differ"), ("d:", "dates differ")):
-        in_a = {k for k in a if k.startswith(prefix)}
-        in_b = {k for k in b if k.startswith(prefix)}
-        if in_a and in_b and not in_a & in_b:
-            return why
+    figures_a, days_a = _vetoing(a)
+    figures_b, days_b = _vetoing(b)
+    if figures_a and figures_b and not figures_a & figures_b:
+        return "casualty figures differ"
+    if days_a and days_b and not days_a & days_b:
+        return "dates differ"
     return None
+
+
+@functools.lru_cache(maxsize=1024)
+def _vetoing(keys: frozenset[str]) -> tuple[frozenset[str], frozenset[str]]:
+    """The casualty-figure (``k:``) and calendar-day (``d:``) keys of a key set. Cached: a story
+    look-up compares one article with up to `max_candidates` others, whose key sets come from
+    the index's cache (the same objects again, found by identity)."""
+    return (
+        frozenset(k for k in keys if k.startswith("k:")),
+        frozenset(k for k in keys if k.startswith("d:")),
+    )
 
 
 def compare(
@@ -201,9 +217,11 @@ def compare(
     if vetoed is not None:
         return StoryMatch(False, 0.0, (), vetoed)
     cache = {} if weights is None else weights
-    for k in a.keys | b.keys:
-        if k not in cache:
-            cache[k] = weight(k, df, stories, thresholds) if fixed_weight(k) > 0 else 0.0
+    for keys in (a.keys, b.keys):
+        for k in keys:
+            if k not in cache:
+                fixed = fixed_weight(k)  # what `weight` computes, without a second call
+                cache[k] = min(fixed, _idf(k, df, stories, thresholds)) if fixed > 0 else 0.0
     scored_a = {k for k in a.keys if cache[k] > 0}
     scored_b = {k for k in b.keys if cache[k] > 0}
     shared = scored_a & scored_b
