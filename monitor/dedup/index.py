@@ -195,10 +195,7 @@ class DedupIndex(StoryLinks):
                     same.article_id, same.copy_of or same.article_id, same.story_id, None
                 )
         passages: dict[int, Member] = {}
-        if (
-            not p.prints.fingerprints
-            or p.prints.shingle_count < self.copy_thresholds.min_shingles
-        ):
+        if not p.prints.fingerprints or p.prints.shingle_count < self.copy_thresholds.min_shingles:
             return list(found.values()), []
         prints = p.prints.fingerprints
         rows = self._sql.copy_candidates(conn, prints, 2 if len(prints) >= 4 else 1, cutoff)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import random
 
+import numpy as np
+
 from monitor.dedup import shingles as sh
 
 
@@ -118,3 +120,35 @@ def test_overlap_of_sorted_arrays_equals_the_set_overlap() -> None:
         stored = sh.unpack_sorted(sh.pack(b))
         assert stored.tolist() == sorted(b)
         assert sh.overlap_sorted(sh.sorted_array(a), stored) == sh.overlap(a, b)
+
+
+def test_prepared_fingerprints_are_the_sets_the_index_stores() -> None:
+    """What a worker sends (`prepare_fingerprints`, computed on arrays) is exactly the stored form
+    of the list-based definitions: the distinct shingles sorted and packed as uint32, and the
+    winnowed fingerprints sorted, as plain ints; for texts of every length around the shingle
+    and window sizes, repeated text included."""
+    from array import array
+
+    from monitor.dedup.prepare import prepare_fingerprints
+    from monitor.dedup.text import content_tokens
+
+    texts = [" ".join(_words(n, n)) for n in (0, 1, 4, 5, 6, 12, 13, 40, 400)]
+    texts += [" ".join(_words(7, 1) * 20), "Ségou, Mopti et Tombouctou: 27 civils tués. " * 3]
+    for text in texts:
+        sequence = sh.shingle_sequence(content_tokens(text))
+        prepared = prepare_fingerprints("Title", text)
+        assert prepared.packed_shingles == array("I", sorted(set(sequence))).tobytes()
+        assert prepared.shingle_count == len(set(sequence))
+        assert prepared.fingerprints == tuple(sorted(sh.fingerprints(sequence)))
+        assert all(type(v) is int for v in prepared.fingerprints)
+
+
+def test_winnowing_an_array_equals_winnowing_the_list() -> None:
+    rng = random.Random(11)
+    for _ in range(300):
+        sequence = [rng.choice([0, 2**31, 2**32 - 1, rng.getrandbits(32)]) for _ in range(60)]
+        sequence = sequence[: rng.randrange(1, 60)]
+        window = rng.randrange(1, 12)
+        array_form = sh.winnowed(np.array(sequence, dtype=np.uint32), window)
+        assert array_form.tolist() == sorted(sh.fingerprints(sequence, window))
+        assert sh.pack(np.array(sequence, dtype=np.uint32)) == sh.pack(sequence)
