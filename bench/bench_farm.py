@@ -143,6 +143,9 @@ def main() -> None:
                         "processes (postgres only), one column per run")
     parser.add_argument("--replica-mode", choices=("cycle", "claim"), default="cycle",
                         help="replicas run App.run_cycle() or the daemon's claim loop")
+    parser.add_argument("--pin-replicas", action="store_true",
+                        help="replica i and its workers run on CPU i only (PostgreSQL and the "
+                        "farm on all): how replicas scale when each has a core of its own")
     args = parser.parse_args()
     results: dict[str, list[Cycle]] = {}
     if args.replicas:

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -71,7 +72,18 @@ def received_alert_ids(hook: WebhookReceiver) -> list[int]:
     return ids
 
 
-def replica_processes(config: Path, count: int, mode: str) -> list[subprocess.Popen[str]]:
+def replica_processes(
+    config: Path, count: int, mode: str, *, pin: bool = False
+) -> list[subprocess.Popen[str]]:
+    """`count` replicas; with `pin`, replica i (and the workers it starts, which inherit it) is
+    bound to CPU i modulo the machine's CPUs."""
+    cpus = sorted(os.sched_getaffinity(0))
+
+    def bind(i: int) -> Callable[[], None] | None:
+        if not pin:
+            return None
+        return lambda: os.sched_setaffinity(0, {cpus[i % len(cpus)]})
+
     procs = [
         subprocess.Popen(
             [sys.executable, "-m", "bench.farm_replica", "--config", str(config), "--mode", mode],
@@ -79,8 +91,9 @@ def replica_processes(config: Path, count: int, mode: str) -> list[subprocess.Po
             stdout=subprocess.PIPE,
             text=True,
             cwd=ROOT,
+            preexec_fn=bind(i),  # only sets the CPU affinity before exec
         )
-        for _ in range(count)
+        for i in range(count)
     ]
     for proc in procs:  # they start their workers in parallel
         assert proc.stdout is not None
@@ -112,7 +125,7 @@ def run_replicas(args: argparse.Namespace, count: int, database_url: str, tmp: P
         secrets=(HOOK_SECRET,)
     ) as hook:
         config = farm_config(args, port, hook, database_url, tmp)
-        procs = replica_processes(config, count, args.replica_mode)
+        procs = replica_processes(config, count, args.replica_mode, pin=args.pin_replicas)
         backends = database_backends(database_url)
         try:
             offset = timedelta(0)
