@@ -33,7 +33,9 @@ polled by more than one replica, articles stored twice, alerts per (rule, articl
 article text) above one, deliveries per (alert, channel) above one, alert ids the receiver got
 twice. `--replica-mode cycle` runs `App.run_cycle()` (as `monitor run --once` does);
 `--replica-mode claim` runs the daemon's claim loop (claims what fits in the pipeline, again as
-polls end). The last lines give N replicas / 1 replica per kind of cycle.
+polls end). `--pin-replicas` binds replica i and its workers to CPU i (PostgreSQL and the farm
+keep every CPU): how replicas scale when each has a core of its own. The last lines give N
+replicas / 1 replica per kind of cycle.
 
     .venv/bin/python -m bench.bench_farm --sources 1000 --entries 1 --backend postgres \
         --replicas 1,2,1,2 --new-cycles 2
