@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 import sqlalchemy as sa
 
 from monitor.dedup import sql
+from monitor.storage.direct import Given, Read
 
 STORIES = "#stories"
 
@@ -21,9 +22,16 @@ def add(conn: sa.Connection, keys: Mapping[str, int]) -> None:
     sql.add_counts(conn, keys)
 
 
-def get(conn: sa.Connection, keys: Iterable[str]) -> dict[str, int]:
+def get(conn: sa.Connection, keys: Iterable[str], given: Given | None = None) -> dict[str, int]:
     """The current counts of `keys` (absent keys are left out)."""
     wanted = sorted(set(keys))
     if not wanted:
         return {}
-    return sql.get_counts(conn, wanted)
+    return sql.get_counts(conn, wanted, given)
+
+
+def read(conn: sa.Connection, keys: Iterable[str]) -> Read | None:
+    """The look-up of `get`, to run beforehand (`Direct.rows_after`); None when `get` reads
+    nothing."""
+    wanted = sorted(set(keys))
+    return sql.counts_read(conn, wanted) if wanted else None

@@ -43,6 +43,7 @@ from monitor.dedup.tables import (
     dedup_stories,
     dedup_story_keys,
 )
+from monitor.storage.direct import Given, Read
 from monitor.storage.tables import articles
 
 
@@ -88,24 +89,22 @@ class DedupIndex(StoryLinks):
         if conn.dialect.name == "postgresql":
             _hold_lock(conn)
 
-    def classify(self, conn: sa.Connection, item: DedupInput) -> DedupResult:
-        """Decide whether `item` is a copy and which story it belongs to; record it."""
+    def classify(
+        self, conn: sa.Connection, item: DedupInput, given: Given | None = None
+    ) -> DedupResult:
+        """Decide whether `item` is a copy and which story it belongs to; record it. `given`:
+        the rows of `reads_ahead(conn, item)`, run by the caller beforehand."""
         self.lock(conn)
         if not item.fresh:
             known = sql.KNOWN.first(conn, {"b_article": item.article_id})
             if known is not None:
                 return DedupResult(known.copy_of, known.story_id, known.reason)
-        seen_at = utc(item.fetched)
-        p = _Prepared(
-            item=item,
-            seen_at=seen_at,
-            published_at=utc(item.published) if item.published else seen_at,
-            prints=item.fingerprints or prepare_fingerprints(item.title, item.text),
-        )
-        members, passages = self._copy_members(conn, p)
+        p = _prepared(item)
+        members, passages = self._copy_members(conn, p, given)
         if members:
             return self._join_copies(conn, p, members)
-        hits = self._story_hits(conn, p.prints.story_keys, p.published_at, exclude=None)
+        keys = p.prints.story_keys
+        hits = self._story_hits(conn, keys, p.published_at, exclude=None, given=given)
         hits = self._with_passages(conn, p.published_at, p.prints.story_keys, hits, passages)
         changes: dict[int, Regrouped] = {}
         new_stories = 0
@@ -121,6 +120,25 @@ class DedupIndex(StoryLinks):
             conn, p.item.article_id, story_id, p.published_at, p.prints.story_keys, new_stories
         )
         return DedupResult(None, story_id, reason, _sorted(changes))
+
+    def reads_ahead(self, conn: sa.Connection, item: DedupInput) -> list[Read]:
+        """The look-ups `classify(conn, item)` starts with (same text, copy candidates, the
+        counts of its story keys), for a caller that stores the article to run them in the same
+        round trip, before it (`Direct.rows_after`), under `lock`, and hand their rows to
+        `classify` as `given`. Nothing they read is written in between: the article's own rows
+        in the index are written by `classify`. Only for a fresh item with its fingerprints."""
+        if not item.fresh or item.fingerprints is None:
+            return []
+        p = _prepared(item)
+        cutoff = p.seen_at - self.window
+        reads = []
+        if p.prints.text_hash is not None:
+            reads.append(self._sql.same_hash_read(p.prints.text_hash, cutoff))
+        if self._looks_up_copies(p.prints):
+            prints = p.prints.fingerprints
+            reads.append(self._sql.copy_read(conn, prints, _copy_need(prints), cutoff))
+        story_counts = counts.read(conn, [*p.prints.story_keys, counts.STORIES])
+        return reads if story_counts is None else [*reads, story_counts]
 
     def also_carried_by(self, conn: sa.Connection, story_id: int) -> list[CarriedBy]:
         """Every article of the story still in the window, oldest first (copies flagged).
@@ -182,23 +200,24 @@ class DedupIndex(StoryLinks):
 
     # -------------------------------------------------------------------------------- copies
 
-    def _copy_members(self, conn: sa.Connection, p: _Prepared) -> tuple[list[Member], list[Member]]:
+    def _copy_members(
+        self, conn: sa.Connection, p: _Prepared, given: Given | None = None
+    ) -> tuple[list[Member], list[Member]]:
         """Every stored article in the window that this text is a copy of (bounded lookup), and
         those that are no copy but share a long passage with it (see `_with_passages`)."""
         cutoff = p.seen_at - self.window
         found: dict[int, Member] = {}
         if p.prints.text_hash is not None:
-            for same in self._sql.same_hash.rows(
-                conn, {"b_hash": p.prints.text_hash, "b_cutoff": cutoff}
-            ):
+            same_hash, params = self._sql.same_hash_read(p.prints.text_hash, cutoff)
+            for same in same_hash.rows(conn, params, given):
                 found[same.article_id] = Member(
                     same.article_id, same.copy_of or same.article_id, same.story_id, None
                 )
         passages: dict[int, Member] = {}
-        if not p.prints.fingerprints or p.prints.shingle_count < self.copy_thresholds.min_shingles:
+        if not self._looks_up_copies(p.prints):
             return list(found.values()), []
         prints = p.prints.fingerprints
-        rows = self._sql.copy_candidates(conn, prints, 2 if len(prints) >= 4 else 1, cutoff)
+        rows = self._sql.copy_candidates(conn, prints, _copy_need(prints), cutoff, given)
         sets = self._shingle_sets(conn, [(r.article_id, str(r.seen_at)) for r in rows])
         mine = sh.unpack_sorted(p.prints.packed_shingles) if rows else None
         for row in rows:
@@ -212,6 +231,10 @@ class DedupIndex(StoryLinks):
                 passages[row.article_id] = member
         by_id = lambda m: m.article_id  # noqa: E731
         return sorted(found.values(), key=by_id), sorted(passages.values(), key=by_id)
+
+    def _looks_up_copies(self, prints: Fingerprints) -> bool:
+        minimum = self.copy_thresholds.min_shingles
+        return bool(prints.fingerprints) and prints.shingle_count >= minimum
 
     def _shingle_sets(
         self, conn: sa.Connection, wanted: Sequence[tuple[int, str]]
@@ -342,6 +365,21 @@ class DedupIndex(StoryLinks):
             },
         )
         sql.insert_fingerprints(conn, p.item.article_id, p.prints.fingerprints)
+
+
+def _prepared(item: DedupInput) -> _Prepared:
+    seen_at = utc(item.fetched)
+    return _Prepared(
+        item=item,
+        seen_at=seen_at,
+        published_at=utc(item.published) if item.published else seen_at,
+        prints=item.fingerprints or prepare_fingerprints(item.title, item.text),
+    )
+
+
+def _copy_need(prints: Sequence[int]) -> int:
+    """How many of its fingerprints a copy candidate must share."""
+    return 2 if len(prints) >= 4 else 1
 
 
 def _member_rank(m: Member) -> tuple[int, float, float, int]:

@@ -26,7 +26,7 @@ from monitor.dedup.tables import (
     dedup_stories,
     dedup_story_keys,
 )
-from monitor.storage.direct import Direct
+from monitor.storage.direct import Direct, Given, Read
 from monitor.storage.listparam import array_param, bind, is_postgres, member_of
 
 ADVISORY_LOCK_KEY = 0x6E6D6464  # "nmdd": one lock for all of deduplication
@@ -133,11 +133,26 @@ class Lookups:
         )
 
     def copy_candidates(
-        self, conn: sa.Connection, prints: Sequence[int], need: int, cutoff: datetime
+        self,
+        conn: sa.Connection,
+        prints: Sequence[int],
+        need: int,
+        cutoff: datetime,
+        given: Given | None = None,
     ) -> Sequence[Any]:
         """Stored articles in the window sharing at least `need` of `prints`, most shared first."""
+        direct, params = self.copy_read(conn, prints, need, cutoff)
+        return direct.rows(conn, params, given)
+
+    def copy_read(
+        self, conn: sa.Connection, prints: Sequence[int], need: int, cutoff: datetime
+    ) -> Read:
         params = {"b_prints": bind(conn, prints), "b_need": need, "b_cutoff": cutoff}
-        return self._copy[is_postgres(conn)].rows(conn, params)
+        return self._copy[is_postgres(conn)], params
+
+    def same_hash_read(self, text_hash: str, cutoff: datetime) -> Read:
+        """Stored articles in the window with this text hash."""
+        return self.same_hash, {"b_hash": text_hash, "b_cutoff": cutoff}
 
     def story_candidates(
         self,
@@ -268,6 +283,12 @@ _GET_COUNTS = {
 }
 
 
-def get_counts(conn: sa.Connection, keys: Sequence[str]) -> dict[str, int]:
-    rows = _GET_COUNTS[is_postgres(conn)].rows(conn, {"b_keys": bind(conn, keys)})
+def get_counts(
+    conn: sa.Connection, keys: Sequence[str], given: Given | None = None
+) -> dict[str, int]:
+    rows = _GET_COUNTS[is_postgres(conn)].rows(conn, counts_read(conn, keys)[1], given)
     return {str(r[0]): int(r[1]) for r in rows}
+
+
+def counts_read(conn: sa.Connection, keys: Sequence[str]) -> Read:
+    return _GET_COUNTS[is_postgres(conn)], {"b_keys": bind(conn, keys)}

@@ -27,6 +27,7 @@ from monitor.dedup.story import (
     weight,
 )
 from monitor.dedup.tables import dedup_documents, dedup_stories, dedup_story_keys
+from monitor.storage.direct import Given
 
 
 @dataclass(frozen=True)
@@ -65,10 +66,11 @@ class StoryLinks:
         published_at: datetime,
         *,
         exclude: int | None,
+        given: Given | None = None,
     ) -> list[StoryHit]:
         """The stories whose write-ups `wanted` matches, best first (one hit per story)."""
         thresholds = self.story_thresholds
-        df = counts.get(conn, [*wanted, counts.STORIES])
+        df = counts.get(conn, [*wanted, counts.STORIES], given)
         stories = df.pop(counts.STORIES, 0)
         # Only rare keys can make a match (at least `min_rare_shared` of them must be shared), so
         # only they are looked up, rarest first and bounded: the lookup never scans common keys.

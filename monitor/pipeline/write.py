@@ -30,7 +30,7 @@ from monitor.delivery.outbox import enqueue
 from monitor.pipeline.model import AlertRoute, Worked, Written
 from monitor.pipeline.stages import alert_payload
 from monitor.storage import articles_repo as repo
-from monitor.storage.direct import deferring, flush
+from monitor.storage.direct import Given, Read, deferring, flush
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -41,7 +41,11 @@ class Grouper(Protocol):
 
     def lock(self, conn: Connection) -> None: ...
 
-    def classify(self, conn: Connection, item: DedupInput) -> DedupResult: ...
+    def classify(
+        self, conn: Connection, item: DedupInput, given: Given | None = None
+    ) -> DedupResult: ...
+
+    def reads_ahead(self, conn: Connection, item: DedupInput) -> list[Read]: ...
 
     def story_ids(self, conn: Connection, story_id: int) -> list[int]: ...
 
@@ -54,26 +58,38 @@ class WriteContext:
     bounds: FieldBounds
 
 
+def _dedup_input(article_id: int, article: repo.NewArticle, prepared: Any) -> DedupInput:
+    return DedupInput(
+        article_id=article_id,
+        title=article.title,
+        text=article.text,
+        language=article.language,
+        published=article.published_at,
+        fetched=article.fetched_at,
+        source=article.source,
+        fingerprints=prepared,
+        fresh=True,
+    )
+
+
 def group(
-    conn: Connection, grouper: Grouper, article_id: int, article: repo.NewArticle, prepared: Any
+    conn: Connection,
+    grouper: Grouper,
+    article_id: int,
+    article: repo.NewArticle,
+    prepared: Any,
+    given: Given | None = None,
 ) -> DedupResult:
     """Copy and story of a new article. The dedup index always records it (so it is listed as
-    "also carried by"); an identical canonical URL overrides the index's decision."""
-    fields: dict[str, Any] = {
-        "article_id": article_id,
-        "title": article.title,
-        "text": article.text,
-        "language": article.language,
-        "published": article.published_at,
-        "fetched": article.fetched_at,
-        "source": article.source,
-    }
+    "also carried by"); an identical canonical URL overrides the index's decision. `given`:
+    the rows of the canonical-URL look-up and of the index's `reads_ahead`, when `ingest` ran
+    them before storing the article."""
     # read before classifying (the index's writes are deferred, sent in one round trip, until
     # the next read), but under the classification lock, so that it sees what another replica
     # committed before us
     grouper.lock(conn)
-    same_url = repo.find_by_canonical_url(conn, article.canonical_url, article_id)
-    decision = grouper.classify(conn, DedupInput(**fields, fingerprints=prepared, fresh=True))
+    same_url = repo.find_by_canonical_url(conn, article.canonical_url, article_id, given)
+    decision = grouper.classify(conn, _dedup_input(article_id, article, prepared), given)
     if decision.copy_of is None and same_url is not None and same_url["story_id"] is not None:
         original = int(same_url["copy_of"] or same_url["id"])
         return DedupResult(
@@ -88,14 +104,23 @@ def group(
 def ingest(
     conn: Connection, ctx: WriteContext, key: str, worked: Worked, *, alerting: bool
 ) -> Written:
-    """Store, group, match and enqueue one article on `conn` (inside the caller's savepoint)."""
+    """Store, group, match and enqueue one article on `conn` (inside the caller's savepoint).
+
+    The look-ups grouping starts with (the canonical URL, the dedup index's `reads_ahead`) do
+    not depend on the article's id: they run under the classification lock just before the
+    article is stored, in the same round trip on PostgreSQL (`store_new_after`)."""
     now = ctx.clock()
     assert worked.article is not None
     article = replace(worked.article, fetched_at=now)
-    article_id = repo.store_new(conn, article, key, now)
+    ctx.grouper.lock(conn)
+    reads = [
+        repo.canonical_url_read(article.canonical_url),
+        *ctx.grouper.reads_ahead(conn, _dedup_input(0, article, worked.fingerprints)),
+    ]
+    article_id, given = repo.store_new_after(conn, article, key, now, reads)
     if article_id is None:
         return Written(stored=False)  # another replica took this entry
-    grouping = group(conn, ctx.grouper, article_id, article, worked.fingerprints)
+    grouping = group(conn, ctx.grouper, article_id, article, worked.fingerprints, given)
     repo.set_grouping(conn, article_id, story_id=grouping.story_id, copy_of=grouping.copy_of)
     for earlier in grouping.regrouped:  # a fuller original arrived, or two stories merged
         repo.set_grouping(

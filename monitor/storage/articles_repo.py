@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, Executable, bindparam, exists, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from monitor.storage.direct import Direct
+from monitor.storage.direct import Direct, Given, Read
 from monitor.storage.tables import articles, rule_matches, seen_entries
 
 
@@ -110,13 +110,24 @@ def store_new(conn: Connection, article: NewArticle, key: str, now: datetime) ->
     """Record the entry `key` as seen and insert its article; the article's id, or None (and
     nothing inserted) if another worker recorded the entry first. One statement, one round
     trip, on PostgreSQL (a data-modifying CTE); `mark_seen` then `insert_article` on SQLite."""
+    return store_new_after(conn, article, key, now, ())[0]
+
+
+def store_new_after(
+    conn: Connection, article: NewArticle, key: str, now: datetime, reads: Sequence[Read]
+) -> tuple[int | None, Given]:
+    """`store_new`, with `reads` run just before it (in its round trip on PostgreSQL: see
+    `Direct.rows_after`); their rows come back in the `Given`."""
     if conn.dialect.name == "postgresql":
         values = {**article.__dict__, "tags": list(article.tags), "b_key": key, "b_seen_at": now}
-        row = _PG_STORE_NEW.first(conn, values)
-        return None if row is None else int(row[0])
+        rows, given = _PG_STORE_NEW.rows_after(conn, values, reads)
+        return (int(rows[0][0]) if rows else None), given
+    given = Given()
+    for direct, params in reads:
+        given.put(direct, params, direct.rows(conn, params))
     if not mark_seen(conn, article.source, key, now):
-        return None
-    return insert_article(conn, article)
+        return None, given
+    return insert_article(conn, article), given
 
 
 def insert_article(conn: Connection, article: NewArticle) -> int:
@@ -126,9 +137,21 @@ def insert_article(conn: Connection, article: NewArticle) -> int:
     return int(row[0])
 
 
-def find_by_canonical_url(conn: Connection, url: str, exclude_id: int) -> Mapping[str, Any] | None:
-    row = _BY_CANONICAL_URL.first(conn, {"b_url": url, "b_exclude": exclude_id})
-    return dict(row._asdict()) if row is not None else None
+def find_by_canonical_url(
+    conn: Connection, url: str, exclude_id: int, given: Given | None = None
+) -> Mapping[str, Any] | None:
+    """The oldest other article with canonical URL `url`. From `given` when it holds the
+    `canonical_url_read` run before article `exclude_id` was stored (the same answer)."""
+    found = given.take(*canonical_url_read(url)) if given is not None else None
+    if found is None:
+        found = _BY_CANONICAL_URL.rows(conn, {"b_url": url, "b_exclude": exclude_id})
+    return dict(found[0]._asdict()) if found else None
+
+
+def canonical_url_read(url: str) -> Read:
+    """The look-up of `find_by_canonical_url`, to run before the article is stored (nothing to
+    exclude then: ids are positive)."""
+    return _BY_CANONICAL_URL, {"b_url": url, "b_exclude": 0}
 
 
 def set_grouping(conn: Connection, article_id: int, *, story_id: int, copy_of: int | None) -> None:

@@ -14,7 +14,10 @@ return rows) is simply executed by SQLAlchemy.
 On PostgreSQL, inside :func:`deferring` (the writer's transactions), the statements whose result
 nobody reads (`Direct.later`: the dedup index's inserts, the article's grouping) are queued and
 sent together in one round trip before the next statement; each was a round trip of its own,
-and the writer waited for the GIL again after each.
+and the writer waited for the GIL again after each. Reads known in advance travel the same way:
+`Direct.rows_after` runs them in the round trip of the statement it runs, just before it, and
+returns their rows in a :class:`Given` that the later calls (`rows(..., given=)`) take instead
+of asking the database again.
 """
 
 from __future__ import annotations
@@ -89,6 +92,7 @@ class Direct:
     """One statement, executed on the DB-API cursor (see the module docstring)."""
 
     executed = 0  # statements run on the cursor, all instances (SQLAlchemy's events miss them)
+    round_trips = 0  # waits for the server's answers: one per statement, one per pipeline
 
     def __init__(self, statement: sa.Executable) -> None:
         self.statement = statement
@@ -109,21 +113,54 @@ class Direct:
             plan = plans[key] = _plan(self.statement, conn.dialect, sorted(params))
             return plan
 
-    def rows(self, conn: sa.Connection, params: Mapping[str, Any]) -> Sequence[Any]:
-        """The result rows (named tuples) of the statement run with `params`."""
+    def rows(
+        self, conn: sa.Connection, params: Mapping[str, Any], given: Given | None = None
+    ) -> Sequence[Any]:
+        """The result rows (named tuples) of the statement run with `params`; taken from `given`
+        instead when it holds this very read (same statement, same parameters)."""
+        if given is not None:
+            found = given.take(self, params)
+            if found is not None:
+                return found
         plan = self._plan_for(conn, params)
         if plan is None or plan.row is None:  # a text() query has no known columns
             return conn.execute(self.statement, dict(params)).all()
-        row, procs = plan.row, plan.results
-        fetched = self._execute(conn, plan, params, fetch=True)
-        if not any(procs):
-            return [row(*r) for r in fetched]
-        return [row(*(p(v) if p else v for p, v in zip(procs, r, strict=True))) for r in fetched]
+        return _rows(plan, self._execute(conn, plan, params, fetch=True))
 
-    def first(self, conn: sa.Connection, params: Mapping[str, Any]) -> Any:
+    def first(
+        self, conn: sa.Connection, params: Mapping[str, Any], given: Given | None = None
+    ) -> Any:
         """The first result row, or None."""
-        found = self.rows(conn, params)
+        found = self.rows(conn, params, given)
         return found[0] if found else None
+
+    def rows_after(
+        self, conn: sa.Connection, params: Mapping[str, Any], reads: Sequence[Read]
+    ) -> tuple[Sequence[Any], Given]:
+        """This statement's rows, with `reads` (SELECTs whose parameters are known now) run just
+        before it, and their rows as a :class:`Given`. On PostgreSQL inside :func:`deferring`
+        all of it is one round trip (after the deferred writes); elsewhere, one statement after
+        the other. The caller vouches that nothing it writes between now and taking a read from
+        the `Given` changes that read's answer (this statement included: its reads ran before
+        it)."""
+        given = Given()
+        batch: list[tuple[_Plan, Mapping[str, Any], Direct]] = []
+        for direct, values in reads:
+            plan = direct._plan_for(conn, values)
+            if plan is None or plan.row is None or conn not in _PENDING:
+                given.put(direct, values, direct.rows(conn, values))  # one after the other
+            else:
+                batch.append((plan, values, direct))
+        if not batch:
+            return self.rows(conn, params), given
+        plan = self._plan_for(conn, params)
+        mine = [(plan, params, True)] if plan is not None and plan.row is not None else []
+        results = _send(conn, [*((p, v, True) for p, v, _ in batch), *mine])
+        for (p, v, direct), fetched in zip(batch, results, strict=False):
+            given.put(direct, v, _rows(p, fetched))
+        if plan is None or not mine:
+            return self.rows(conn, params), given  # needs SQLAlchemy: after the reads
+        return _rows(plan, results[-1]), given
 
     def run(self, conn: sa.Connection, params: Mapping[str, Any]) -> int:
         """Run the statement; the number of rows it changed."""
@@ -152,7 +189,7 @@ class Direct:
         or rolled-back transaction is refused, a first statement begins one, errors become
         SQLAlchemy's exceptions and a lost connection is invalidated."""
         if _PENDING.get(conn):
-            return _send(conn, (plan, params, fetch))
+            return _send(conn, [(plan, params, fetch)])[0]
         _check_transaction(conn)
         bound: Any = params
         cursor = None
@@ -162,6 +199,7 @@ class Direct:
             assert dbapi is not None
             cursor = dbapi.cursor()
             Direct.executed += 1
+            Direct.round_trips += 1
             cursor.execute(plan.sql, bound)
             return (cursor.fetchall() if cursor.description else []) if fetch else cursor.rowcount
         except BaseException as exc:  # noqa: BLE001 - SQLAlchemy's handler re-raises every one
@@ -169,6 +207,42 @@ class Direct:
         finally:
             if cursor is not None:
                 cursor.close()
+
+
+Read = tuple[Direct, Mapping[str, Any]]  # a SELECT and its parameters
+
+
+class Given:
+    """Rows of reads already run (see `Direct.rows_after`), each handed out once, to the call
+    that would have run the same statement with the same parameters."""
+
+    def __init__(self) -> None:
+        self._rows: dict[tuple[int, tuple[tuple[str, Any], ...]], Sequence[Any]] = {}
+
+    def put(self, direct: Direct, params: Mapping[str, Any], rows: Sequence[Any]) -> None:
+        self._rows[_key(direct, params)] = rows
+
+    def take(self, direct: Direct, params: Mapping[str, Any]) -> Sequence[Any] | None:
+        return self._rows.pop(_key(direct, params), None)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+
+def _key(direct: Direct, params: Mapping[str, Any]) -> tuple[int, tuple[tuple[str, Any], ...]]:
+    return id(direct), tuple(sorted((k, _frozen(v)) for k, v in params.items()))
+
+
+def _frozen(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _rows(plan: _Plan, fetched: Sequence[Any]) -> list[Any]:
+    row, procs = plan.row, plan.results
+    assert row is not None
+    if not any(procs):
+        return [row(*r) for r in fetched]
+    return [row(*(p(v) if p else v for p, v in zip(procs, r, strict=True))) for r in fetched]
 
 
 def _check_transaction(conn: sa.Connection) -> None:
@@ -228,14 +302,18 @@ def flush(conn: sa.Connection) -> None:
     """Send the queued statements in one pipeline and wait for them; the first error is raised
     as SQLAlchemy's exception (the rest of the pipeline was not run)."""
     if _PENDING.get(conn):
-        _send(conn, None)
+        _send(conn, [])
 
 
-def _send(conn: sa.Connection, last: tuple[_Plan, Mapping[str, Any], bool] | None) -> Any:
-    """The queued statements, then `last` (a statement of ours whose answer is wanted: the
-    same round trip), in one pipeline; `last`'s rows (or row count), as `Direct._execute`."""
+Wanted = tuple[_Plan, Mapping[str, Any], bool]  # a statement, its parameters, fetch its rows
+
+
+def _send(conn: sa.Connection, wanted: Sequence[Wanted]) -> list[Any]:
+    """The queued statements, then `wanted` (statements of ours whose answers are wanted: the
+    same round trip), in one pipeline; each wanted one's rows (fetch) or row count, as
+    `Direct._execute`."""
     pending = _PENDING[conn]
-    statements = [*pending, *([last[:2]] if last is not None else [])]
+    statements = [*pending, *((plan, params) for plan, params, _ in wanted)]
     pending.clear()
     _check_transaction(conn)
     dbapi: Any = conn.connection.dbapi_connection
@@ -247,10 +325,12 @@ def _send(conn: sa.Connection, last: tuple[_Plan, Mapping[str, Any], bool] | Non
                 cursors.append(dbapi.cursor())
                 Direct.executed += 1
                 cursors[-1].execute(plan.sql, _bound(plan, params))
-        if last is None:
-            return None
-        cursor = cursors[-1]
-        return (cursor.fetchall() if cursor.description else []) if last[2] else cursor.rowcount
+        Direct.round_trips += 1
+        answers = cursors[len(cursors) - len(wanted) :]
+        return [
+            (cursor.fetchall() if cursor.description else []) if fetch else cursor.rowcount
+            for cursor, (_, _, fetch) in zip(answers, wanted, strict=True)
+        ]
     except BaseException as exc:  # noqa: BLE001 - SQLAlchemy's handler re-raises every one
         conn._handle_dbapi_exception(exc, texts, None, None, None)
     finally:

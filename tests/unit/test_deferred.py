@@ -142,3 +142,59 @@ def test_an_engine_without_the_hooks_runs_deferred_writes_at_once(db_url: str) -
     finally:
         metadata.drop_all(engine)
         engine.dispose()
+
+
+# ------------------------------------------------------------------ reads run ahead (rows_after)
+
+NAMED = Direct(sa.select(items.c.id, items.c.name).where(items.c.name == sa.bindparam("b_name")))
+ADD_RETURNING = Direct(
+    items.insert()
+    .values(id=sa.bindparam("b_id"), name=sa.bindparam("b_name"))
+    .returning(items.c.id)
+)
+
+
+def test_reads_run_ahead_see_the_deferred_writes_but_not_the_statement_they_travel_with(
+    engine: sa.Engine,
+) -> None:
+    postgres = engine.dialect.name == "postgresql"
+    with engine.begin() as conn, deferring(conn):
+        ADD.later(conn, {"b_id": 1, "b_name": "a"})
+        trips = Direct.round_trips
+        rows, given = ADD_RETURNING.rows_after(
+            conn,
+            {"b_id": 2, "b_name": "b"},
+            [(NAMED, {"b_name": "a"}), (NAMED, {"b_name": "b"}), (NAMES, {})],
+        )
+        # the deferred write, three reads and the insert: one round trip on PostgreSQL (SQLite
+        # ran the write at once)
+        assert Direct.round_trips - trips == (1 if postgres else 4)
+        assert [r.id for r in rows] == [2]
+        assert len(given) == 3
+        assert NAMES.rows(conn, {}, given) == [(1, "a")]  # read before the insert
+        assert [r.id for r in NAMED.rows(conn, {"b_name": "a"}, given)] == [1]
+        assert NAMED.rows(conn, {"b_name": "b"}, given) == []  # before it, too
+        trips = Direct.round_trips
+        # each read is handed out once; other parameters are not the same read
+        assert [r.id for r in NAMED.rows(conn, {"b_name": "b"}, given)] == [2]
+        assert len(given) == 0
+        assert [r.id for r in NAMED.rows(conn, {"b_name": "a"}, given)] == [1]
+        assert Direct.round_trips - trips == 2  # both asked the database
+    assert _names(engine) == [(1, "a"), (2, "b")]
+
+
+def test_an_error_before_the_reads_is_raised_as_sqlalchemys_and_loses_nothing_committed(
+    engine: sa.Engine,
+) -> None:
+    with engine.begin() as conn:
+        ADD.run(conn, {"b_id": 1, "b_name": "committed"})
+    with pytest.raises(IntegrityError), engine.begin() as conn, deferring(conn):
+        ADD.later(conn, {"b_id": 1, "b_name": "same key"})  # fails when it is sent
+        ADD_RETURNING.rows_after(conn, {"b_id": 2, "b_name": "b"}, [(NAMES, {})])
+    assert _names(engine) == [(1, "committed")]
+
+
+def test_without_reads_rows_after_is_rows(engine: sa.Engine) -> None:
+    with engine.begin() as conn, deferring(conn):
+        rows, given = ADD_RETURNING.rows_after(conn, {"b_id": 7, "b_name": "g"}, [])
+        assert [r.id for r in rows] == [7] and len(given) == 0

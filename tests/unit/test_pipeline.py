@@ -27,6 +27,7 @@ from monitor.pipeline.model import MatchOut, Worked, WorkItem
 from monitor.pipeline.stages import OLDEST
 from monitor.storage import articles_repo, sources_repo
 from monitor.storage.db import open_database
+from monitor.storage.direct import Given, Read
 from monitor.storage.tables import alerts
 from monitor.work.feeds import FeedJob, FeedResult, parse_feed_job
 
@@ -43,7 +44,12 @@ class FlakyGrouper:
     def lock(self, conn: Connection) -> None:
         pass  # one process, SQLite: nothing to serialise
 
-    def classify(self, conn: Connection, item: DedupInput) -> DedupResult:
+    def reads_ahead(self, conn: Connection, item: DedupInput) -> list[Read]:
+        return []  # nothing to look up
+
+    def classify(
+        self, conn: Connection, item: DedupInput, given: Given | None = None
+    ) -> DedupResult:
         if self.broken and item.title == "broken":
             raise RuntimeError("index unavailable")
         return DedupResult(copy_of=None, story_id=item.article_id, reason="story:new")
