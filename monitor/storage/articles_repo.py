@@ -123,10 +123,10 @@ def store_new_after(
         rows, given = _PG_STORE_NEW.rows_after(conn, values, reads)
         return (int(rows[0][0]) if rows else None), given
     given = Given()
-    for direct, params in reads:
-        given.put(direct, params, direct.rows(conn, params))
     if not mark_seen(conn, article.source, key, now):
-        return None, given
+        return None, given  # nothing to group: the reads are not run
+    for direct, params in reads:  # before the insert, as on PostgreSQL
+        given.put(direct, params, direct.rows(conn, params))
     return insert_article(conn, article), given
 
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 
 from monitor.storage.db import open_database
 from monitor.storage.direct import Direct, deferring, flush
@@ -198,3 +198,33 @@ def test_without_reads_rows_after_is_rows(engine: sa.Engine) -> None:
     with engine.begin() as conn, deferring(conn):
         rows, given = ADD_RETURNING.rows_after(conn, {"b_id": 7, "b_name": "g"}, [])
         assert [r.id for r in rows] == [7] and len(given) == 0
+
+
+BAD_READ = Direct(
+    sa.select(sa.cast(sa.bindparam("b_text", type_=sa.String), sa.Integer).label("n"))
+)
+
+
+@pytest.mark.postgres
+def test_a_failing_read_ahead_is_raised_as_sqlalchemys_and_rolls_back_its_savepoint_only(
+    pg_url: str,
+) -> None:
+    engine = open_database(pg_url)
+    metadata.create_all(engine)
+    try:
+        with engine.begin() as conn, deferring(conn):
+            ADD.later(conn, {"b_id": 1, "b_name": "kept"})
+            with pytest.raises(DataError), conn.begin_nested():
+                ADD.later(conn, {"b_id": 2, "b_name": "same article"})
+                ADD_RETURNING.rows_after(
+                    conn, {"b_id": 3, "b_name": "c"}, [(BAD_READ, {"b_text": "not a number"})]
+                )
+            rows, given = ADD_RETURNING.rows_after(
+                conn, {"b_id": 4, "b_name": "d"}, [(NAMED, {"b_name": "kept"})]
+            )
+            assert [r.id for r in rows] == [4]
+            assert [r.id for r in NAMED.rows(conn, {"b_name": "kept"}, given)] == [1]
+        assert _names(engine) == [(1, "kept"), (4, "d")]
+    finally:
+        metadata.drop_all(engine)
+        engine.dispose()

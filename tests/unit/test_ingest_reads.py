@@ -1,7 +1,8 @@
 """The write stage's look-ups run ahead of the article's insert (`ingest`: the canonical URL and
 the dedup index's `reads_ahead`, in the insert's round trip on PostgreSQL). The decisions are
 the ones the index makes asking the database itself, whatever is written in the same batch
-before; and on PostgreSQL a new write-up costs three round trips, not seven."""
+before; and on PostgreSQL a new write-up costs three round trips, not seven (counting the
+statements SQLAlchemy runs too)."""
 
 from __future__ import annotations
 
@@ -75,11 +76,18 @@ def test_decisions_from_reads_run_ahead_are_the_index_s_own(engine: sa.Engine) -
         _worked("d", "https://d.example/port", "Lindqvist gets a second terminal", OTHER, 12),
     ]
     trips: list[int] = []
+    theirs = [0]  # statements SQLAlchemy runs (the lock, key sets...): a round trip each
+
+    def count(*_: object) -> None:
+        theirs[0] += 1
+
+    sa.event.listen(engine, "before_cursor_execute", count)
     with engine.begin() as conn, deferring(conn):
         for i, worked in enumerate(jobs):
-            before = Direct.round_trips
+            before = Direct.round_trips + theirs[0]
             assert ingest(conn, ctx, key=f"k{i}", worked=worked, alerting=True).stored
-            trips.append(Direct.round_trips - before)
+            trips.append(Direct.round_trips + theirs[0] - before)
+    sa.event.remove(engine, "before_cursor_execute", count)
     with engine.connect() as conn:
         rows = conn.execute(
             sa.select(articles.c.id, articles.c.story_id, articles.c.copy_of).order_by(
@@ -92,9 +100,11 @@ def test_decisions_from_reads_run_ahead_are_the_index_s_own(engine: sa.Engine) -
     assert (same_url.copy_of, same_url.story_id) == (first.id, first.story_id)  # "same-url"
     assert other.copy_of is None and other.story_id != first.story_id
     if postgres:
-        # store + the look-ups (one round trip), the story look-up, the new story's id (seven
-        # before the look-ups ran ahead); the first also takes the classification lock
-        assert max(trips[1:]) <= 3 and trips[0] <= 4, trips
+        # a new write-up: store + the look-ups (one round trip), the story look-up, the new
+        # story's id (7 before the look-ups ran ahead), the first one of the transaction also
+        # takes the classification lock (8); the copy also fetches the shingles and the copy
+        # group it joins (9)
+        assert trips[0] <= 4 and trips[1] <= 6 and trips[3] <= 3, trips
 
     # the same articles classified by the index alone (no reads given), in a fresh index over
     # the same rows: the same decisions
