@@ -107,16 +107,21 @@ def ingest(
     """Store, group, match and enqueue one article on `conn` (inside the caller's savepoint).
 
     The look-ups grouping starts with (the canonical URL, the dedup index's `reads_ahead`) do
-    not depend on the article's id: they run under the classification lock just before the
-    article is stored, in the same round trip on PostgreSQL (`store_new_after`)."""
+    not depend on the article's id: on PostgreSQL they run under the classification lock just
+    before the article is stored, in the same round trip (`store_new_after`); on SQLite they
+    are made when needed, as before."""
     now = ctx.clock()
     assert worked.article is not None
     article = replace(worked.article, fetched_at=now)
     ctx.grouper.lock(conn)
-    reads = [
-        repo.canonical_url_read(article.canonical_url),
-        *ctx.grouper.reads_ahead(conn, _dedup_input(0, article, worked.fingerprints)),
-    ]
+    reads = (
+        [
+            repo.canonical_url_read(article.canonical_url),
+            *ctx.grouper.reads_ahead(conn, _dedup_input(0, article, worked.fingerprints)),
+        ]
+        if conn.dialect.name == "postgresql"  # SQLite: nothing to save (store_new_after)
+        else []
+    )
     article_id, given = repo.store_new_after(conn, article, key, now, reads)
     if article_id is None:
         return Written(stored=False)  # another replica took this entry

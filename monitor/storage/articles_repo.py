@@ -116,18 +116,17 @@ def store_new(conn: Connection, article: NewArticle, key: str, now: datetime) ->
 def store_new_after(
     conn: Connection, article: NewArticle, key: str, now: datetime, reads: Sequence[Read]
 ) -> tuple[int | None, Given]:
-    """`store_new`, with `reads` run just before it (in its round trip on PostgreSQL: see
-    `Direct.rows_after`); their rows come back in the `Given`."""
+    """`store_new`, with `reads` run just before it in its round trip on PostgreSQL (see
+    `Direct.rows_after`); their rows come back in the `Given`. On SQLite they are not run."""
     if conn.dialect.name == "postgresql":
         values = {**article.__dict__, "tags": list(article.tags), "b_key": key, "b_seen_at": now}
         rows, given = _PG_STORE_NEW.rows_after(conn, values, reads)
         return (int(rows[0][0]) if rows else None), given
-    given = Given()
+    # SQLite: a statement is a function call, not a round trip, so nothing is run ahead (the
+    # Given is empty and each look-up is made when it is needed, as it always was)
     if not mark_seen(conn, article.source, key, now):
-        return None, given  # nothing to group: the reads are not run
-    for direct, params in reads:  # before the insert, as on PostgreSQL
-        given.put(direct, params, direct.rows(conn, params))
-    return insert_article(conn, article), given
+        return None, Given()
+    return insert_article(conn, article), Given()
 
 
 def insert_article(conn: Connection, article: NewArticle) -> int:
